@@ -1,0 +1,78 @@
+"""Interface text in Vietnamese (primary) and English.
+
+One table, keyed by a short message id; `t(key, lang)` falls back to
+Vietnamese so a missing English string never shows a raw key.
+"""
+from __future__ import annotations
+
+LANGS = ("vi", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app.title": ("Trung tâm điều hành đô thị thông minh", "Smart City Operations Centre"),
+    "app.short": ("IOC", "IOC"),
+    "shell.city": ("Thành phố", "City"),
+    "shell.language": ("Ngôn ngữ", "Language"),
+    "shell.theme": ("Giao diện", "Theme"),
+    "shell.theme.light": ("Sáng", "Light"),
+    "shell.theme.dark": ("Tối", "Dark"),
+    "shell.as_of": ("Dữ liệu cập nhật đến", "Data as of"),
+    "shell.no_data_time": ("chưa có dữ liệu", "no data yet"),
+    "shell.demo": ("Dữ liệu minh họa (demo), hiệu chỉnh theo số liệu đã công bố năm 2022.",
+                   "Demo data, calibrated to the figures published for 2022."),
+    "shell.db_unavailable": ("Không đọc được cơ sở dữ liệu", "The database cannot be read"),
+    "shell.db_hint": ("Chạy `python manage.py demo` để tạo dữ liệu minh họa, hoặc kiểm tra IOC_DATABASE_URL / KPI_DATABASE_URL.",
+                      "Run `python manage.py demo` to build the demo data, or check IOC_DATABASE_URL / KPI_DATABASE_URL."),
+    "shell.unknown_city": ("Không có dữ liệu cho thành phố", "No data for city"),
+    "page.overview": ("Tổng quan", "Overview"),
+    "page.not_found": ("Không tìm thấy trang", "Page not found"),
+    "not_found.body": ("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.",
+                       "The page you asked for does not exist or has moved."),
+    "not_found.home": ("Về trang tổng quan", "Back to the overview"),
+    "overview.heading": ("Tổng quan đô thị thông minh", "Smart city overview"),
+    "overview.year": ("Năm", "Year"),
+    "overview.bad_year": ("Năm không hợp lệ trong địa chỉ; đang hiển thị năm", "Invalid year in the address; showing"),
+    "overview.map_title": ("Mật độ camera an ninh theo phường, xã", "Security cameras per km² by ward"),
+    "overview.map_unit": ("camera/km²", "cameras/km²"),
+    "overview.schematic": ("Ranh giới phường, xã là sơ đồ minh họa cho đến khi nhập ranh giới thật.",
+                           "Ward boundaries are schematic until real boundaries are imported."),
+    "pillar.governance": ("Chính quyền số", "Smart governance"),
+    "pillar.living": ("Đời sống thông minh", "Smart living"),
+    "pillar.environment": ("Môi trường thông minh", "Smart environment"),
+    "pillar.economy": ("Kinh tế số", "Smart economy"),
+    "card.vs_last_year": ("so với năm trước", "vs last year"),
+    "card.target": ("Mục tiêu", "Target"),
+    "card.no_target": ("Chưa có mục tiêu", "No target set"),
+    "card.no_data": ("Chưa có dữ liệu", "No data"),
+    "card.source": ("Nguồn", "Source"),
+    "card.code": ("Mã chỉ tiêu", "Indicator"),
+    "card.progress": ("tiến độ", "progress"),
+    "chart.source": ("Nguồn", "Source"),
+    "chart.updated": ("cập nhật", "updated"),
+    "chart.dossiers.title": ("Hồ sơ trực tuyến mức độ 3 và 4", "Level-3 and level-4 online dossiers"),
+    "chart.dossiers.unit": ("hồ sơ/năm", "dossiers per year"),
+    "chart.assets.title": ("Camera an ninh và điểm truy cập Internet công cộng",
+                           "Security cameras and public internet access points"),
+    "chart.assets.unit": ("số lượng cuối năm", "count at year end"),
+    "chart.rates.title": ("Số hóa hồ sơ, ký số văn bản, họp không giấy", "Digitised dossiers, signed documents, e-meetings"),
+    "chart.rates.unit": ("%", "%"),
+    "chart.level3": ("Mức độ 3", "Level 3"),
+    "chart.level4": ("Mức độ 4", "Level 4"),
+    "chart.target_2025": ("Mục tiêu 2025", "2025 target"),
+    "chart.partial_year": ("năm {year}: đến {date}", "{year}: to {date}"),
+    "source.raw": ("Tính từ bản ghi gốc (CSDL KPI/IOC)", "Computed from raw records (KPI/IOC databases)"),
+}
+
+
+def normalise_lang(lang: str | None) -> str:
+    return lang if lang in LANGS else "vi"
+
+
+def t(key: str, lang: str | None = "vi") -> str:
+    """The text of `key` in `lang` (Vietnamese when the language is unknown)."""
+    vi, en = TEXT[key]
+    return en if normalise_lang(lang) == "en" else vi
+
+
+def name_of(item, lang: str | None) -> str:
+    """A catalog item's name in the language (items have name_vi / name_en)."""
+    return item.name_en if normalise_lang(lang) == "en" else item.name_vi

@@ -1,0 +1,23 @@
+"""Component ids used across files: one constant each, never retyped."""
+
+URL = "shell-url"
+CITY_SELECT = "shell-city-select"
+LANG_SELECT = "shell-lang-select"
+THEME_SELECT = "shell-theme-select"
+NAV = "shell-nav"
+BANNER = "shell-banner"
+FOOTER = "shell-footer"
+TITLE = "shell-title"
+
+OVERVIEW_YEAR = "overview-year"
+OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_MAP = "overview-map"
+OVERVIEW_WARDS = "overview-wards"
+OVERVIEW_MAP_NOTE = "overview-map-note"
+OVERVIEW_LEGEND = "overview-legend"
+OVERVIEW_CHARTS = "overview-charts"
+OVERVIEW_MESSAGE = "overview-message"
+
+KPI_CARD = "kpi-card"
+KPI_VALUE = "kpi-value"
+TREND_CHART = "trend-chart"

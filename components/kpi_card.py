@@ -1,0 +1,54 @@
+"""KPI card: an indicator's value, its change on the previous period, its
+target with progress, and where the number comes from."""
+from __future__ import annotations
+
+from dash import html
+
+from components import ids
+from components.formatting import format_delta, format_value
+from components.i18n import name_of, t
+from data_access.formulas import change, target_progress
+from data_access.indicators import IndicatorDef
+
+
+def next_target(targets: list[dict], code: str, year: int) -> dict | None:
+    """The first target of `code` for `year` or later (the one the city is working towards)."""
+    upcoming = [row for row in targets if row["indicator_code"] == code and row["year"] >= year]
+    return min(upcoming, key=lambda row: row["year"]) if upcoming else None
+
+
+def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, source: str,
+                  lang: str) -> html.Div:
+    delta = change(value, previous)
+    delta_unit = "pp" if item.unit == "%" else ("" if item.unit == "count" else " " + item.unit)
+    trend_class = "delta-flat"
+    if delta:
+        improving = (delta > 0) == item.higher_is_better
+        trend_class = "delta-good" if improving else "delta-bad"
+    arrow = "▲" if delta and delta > 0 else ("▼" if delta and delta < 0 else "")
+    parts = [
+        html.Div(name_of(item, lang), className="kpi-name"),
+        html.Div(format_value(value, item.unit, lang) if value is not None else t("card.no_data", lang),
+                 id={"type": ids.KPI_VALUE, "index": item.code},
+                 className="kpi-value" if value is not None else "kpi-value kpi-missing"),
+        html.Div([html.Span(f"{arrow} {format_delta(delta, lang, delta_unit)}".strip(), className=trend_class),
+                  html.Span(" " + t("card.vs_last_year", lang), className="muted")],
+                 className="kpi-delta") if delta is not None else html.Div(" ", className="kpi-delta"),
+        _target_line(item, value, target, lang),
+        html.Div(f"{t('card.source', lang)}: {source}", className="kpi-source"),
+    ]
+    tooltip = f"{t('card.code', lang)}: {item.code}\n{t('card.source', lang)}: {source}"
+    return html.Div(parts, id={"type": ids.KPI_CARD, "index": item.code}, className="kpi-card",
+                    title=tooltip, **{"data-code": item.code})
+
+
+def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> html.Div:
+    if target is None:
+        return html.Div(t("card.no_target", lang), className="kpi-target muted")
+    progress = target_progress(value, target["value"], item.higher_is_better)
+    label = (f"{t('card.target', lang)} {target['year']}: {target['comparator'].replace('>=', '≥')} "
+             f"{format_value(target['value'], item.unit, lang)}")
+    bar = html.Div(html.Div(className="progress-fill", style={"width": f"{progress or 0:.0f}%"}),
+                   className="progress", role="progressbar",
+                   **{"aria-valuenow": f"{progress or 0:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})
+    return html.Div([html.Span(label), bar], className="kpi-target", title=target["source"])

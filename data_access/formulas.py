@@ -1,0 +1,83 @@
+"""KPI formulas: pure functions over aggregates, no database, no Dash.
+
+Every rate is a percentage. A rate over nothing (no dossiers, no documents) is
+None, meaning "no data": never 0%, never a ZeroDivisionError.
+"""
+from __future__ import annotations
+
+Number = int | float
+
+
+def rate(part: Number | None, whole: Number | None) -> float | None:
+    """100 × part ÷ whole, or None when there is nothing to divide by."""
+    if part is None or whole is None or whole <= 0:
+        return None
+    if part < 0 or part > whole:
+        raise ValueError(f"part {part} must lie between 0 and whole {whole}")
+    return 100.0 * part / whole
+
+
+def on_time_rate(finished_on_time: Number | None, processed: Number | None) -> float | None:
+    """Decision 766 progress: dossiers finished on or before the promised date ÷ dossiers processed."""
+    return rate(finished_on_time, processed)
+
+
+def online_submission_rate(online: Number | None, received: Number | None) -> float | None:
+    """Dossiers submitted online ÷ dossiers received."""
+    return rate(online, received)
+
+
+def procedures_online_rate(online: Number | None, total: Number | None) -> float | None:
+    """Procedures offered online (level 3 or 4) ÷ procedures in force."""
+    return rate(online, total)
+
+
+def digitised_rate(digitised: Number | None, received: Number | None) -> float | None:
+    """Dossiers whose files and results were digitised ÷ dossiers received."""
+    return rate(digitised, received)
+
+
+def online_payment_rate(paid_online: Number | None, fee_required: Number | None) -> float | None:
+    """Fees paid online ÷ dossiers with a fee."""
+    return rate(paid_online, fee_required)
+
+
+def signed_rate(signed: Number | None, sent: Number | None) -> float | None:
+    """E-documents signed by both the organisation and a leader ÷ e-documents sent."""
+    return rate(signed, sent)
+
+
+def coverage_rate(covered: Number | None, total: Number | None) -> float | None:
+    """Key locations with at least one camera of a kind ÷ key locations."""
+    return rate(covered, total)
+
+
+def satisfaction_proxy(late: Number | None, complaints: Number | None,
+                       processed: Number | None) -> float | None:
+    """Decision 766 satisfaction: 100% − late rate − complaint share (floored at 0)."""
+    late_rate = rate(late, processed)
+    complaint_rate = rate(complaints, processed)
+    if late_rate is None or complaint_rate is None:
+        return None
+    return max(0.0, 100.0 - late_rate - complaint_rate)
+
+
+def change(current: Number | None, previous: Number | None) -> float | None:
+    """Current minus previous; None when either is missing."""
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+def target_progress(value: Number | None, target: Number | None, higher_is_better: bool = True
+                    ) -> float | None:
+    """How far the value has come to the target, as a percentage capped at 100."""
+    if value is None or target is None:
+        return None
+    if higher_is_better:
+        if target <= 0:
+            return 100.0 if value >= target else 0.0
+        return max(0.0, min(100.0, 100.0 * value / target))
+    if value <= 0:
+        return 100.0
+    return max(0.0, min(100.0, 100.0 * target / value))

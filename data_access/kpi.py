@@ -1,0 +1,239 @@
+"""The KPI engine: aggregates computed in SQL, turned into indicator values by
+the pure formulas of `data_access.formulas`.
+
+Dossiers are counted by the date they were received (a cohort): a period's
+on-time rate is over the dossiers received in it that have been finished.
+Stocks (cameras, access points, procedures) are counted at the end of the
+period. Observed indicators take the observation for exactly that period.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, select
+
+from data_access import formulas as f
+from data_access import models as m
+from data_access.cache import cached
+from data_access.db import connect
+from data_access.indicators import BY_CODE, CATALOG
+from data_access.periods import Period
+from data_access.periods import year as year_period
+
+
+def _count_if(condition) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
+    """Counts over dossiers received in the period (one GROUP-free pass)."""
+    d = m.Dossier
+    finished = d.finished_at.is_not(None)
+    on_time = and_(finished, d.finished_at <= d.promised_at)
+    query = select(
+        func.count().label("received"),
+        _count_if(d.channel == "online").label("online"),
+        _count_if(d.digitised.is_(True)).label("digitised"),
+        _count_if(d.fee_required.is_(True)).label("fee_required"),
+        _count_if(and_(d.fee_required.is_(True), d.paid_online.is_(True))).label("paid_online"),
+        _count_if(finished).label("processed"),
+        _count_if(on_time).label("on_time"),
+        _count_if(d.level == 3).label("level3"),
+        _count_if(and_(d.level == 3, finished)).label("level3_processed"),
+        _count_if(and_(d.level == 3, on_time)).label("level3_on_time"),
+        _count_if(d.level == 4).label("level4"),
+        _count_if(and_(d.level == 4, finished)).label("level4_processed"),
+        _count_if(and_(d.level == 4, on_time)).label("level4_on_time"),
+    ).where(d.city_slug == city, d.received_at >= period.start_dt, d.received_at < period.end_dt)
+    if ward:
+        query = query.where(d.ward_code == ward)
+    with connect("kpi") as connection:
+        row = connection.execute(query).mappings().one()
+    return {key: int(value) for key, value in row.items()}
+
+
+def procedure_aggregates(city: str, period: Period) -> dict[str, int]:
+    """Procedures in force, and offered online, at the end of the period."""
+    p = m.Procedure
+    query = select(
+        _count_if(p.active_from < period.end).label("procedures_total"),
+        _count_if(and_(p.online_from.is_not(None), p.online_from < period.end,
+                       p.online_level >= 3)).label("procedures_online"),
+    ).where(p.city_slug == city)
+    with connect("kpi") as connection:
+        row = connection.execute(query).mappings().one()
+    return {key: int(value) for key, value in row.items()}
+
+
+def document_aggregates(city: str, period: Period) -> dict[str, int]:
+    e = m.EDocument
+    query = select(
+        func.count().label("sent"),
+        _count_if(and_(e.signed_by_organisation.is_(True), e.signed_by_leader.is_(True))).label("signed"),
+    ).where(e.city_slug == city, e.sent_at >= period.start_dt, e.sent_at < period.end_dt)
+    with connect("kpi") as connection:
+        row = connection.execute(query).mappings().one()
+    return {key: int(value) for key, value in row.items()}
+
+
+def meeting_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
+    mt = m.Meeting
+    query = select(func.count().label("meetings"), _count_if(mt.electronic.is_(True)).label("electronic")
+                   ).where(mt.city_slug == city, mt.held_on >= period.start, mt.held_on < period.end)
+    if ward:
+        query = query.where(mt.ward_code == ward)
+    with connect("kpi") as connection:
+        row = connection.execute(query).mappings().one()
+    return {key: int(value) for key, value in row.items()}
+
+
+def asset_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
+    """Cameras, access points and key-location coverage at the end of the period."""
+    c, ap, k = m.Camera, m.AccessPoint, m.KeyLocation
+    by_end = c.installed_on < period.end
+    cameras = select(
+        _count_if(and_(c.kind == "security", by_end)).label("security_total"),
+        _count_if(and_(c.kind == "security", c.installed_on >= period.start, by_end)).label("security_installed"),
+        _count_if(and_(c.kind == "traffic", by_end)).label("traffic_total"),
+    ).where(c.city_slug == city)
+    access = select(
+        _count_if(ap.installed_on < period.end).label("access_points"),
+        _count_if(and_(ap.kind == "free_wifi", ap.installed_on < period.end)).label("free_stations"),
+    ).where(ap.city_slug == city)
+    covered = (select(c.kind, func.count(distinct(c.key_location_id)).label("covered"))
+               .where(c.city_slug == city, by_end, c.key_location_id.is_not(None)).group_by(c.kind))
+    locations = select(func.count()).select_from(k).where(k.city_slug == city)
+    if ward:
+        cameras = cameras.where(c.ward_code == ward)
+        access = access.where(ap.ward_code == ward)
+        covered = covered.where(c.key_location_id.in_(select(k.id).where(k.ward_code == ward)))
+        locations = locations.where(k.ward_code == ward)
+    with connect("ioc") as connection:
+        out = dict(connection.execute(cameras).mappings().one())
+        out.update(connection.execute(access).mappings().one())
+        coverage = {kind: n for kind, n in connection.execute(covered)}
+        out["key_locations"] = connection.execute(locations).scalar_one()
+    out["key_security_covered"] = coverage.get("security", 0)
+    out["key_traffic_covered"] = coverage.get("traffic", 0)
+    return {key: int(value or 0) for key, value in out.items()}
+
+
+def environment_aggregates(city: str, period: Period) -> dict[str, float | int | None]:
+    s, r = m.Sensor, m.Reading
+    stations = select(
+        _count_if(and_(s.kind == "air", s.installed_on < period.end)).label("air_stations"),
+        _count_if(and_(s.kind == "water", s.installed_on < period.end)).label("water_stations"),
+    ).where(s.city_slug == city)
+    pm25 = (select(func.avg(r.value)).join(s, s.id == r.sensor_id)
+            .where(s.city_slug == city, r.parameter == "pm25",
+                   r.measured_at >= period.start_dt, r.measured_at < period.end_dt))
+    with connect("ioc") as connection:
+        out: dict[str, float | int | None] = dict(connection.execute(stations).mappings().one())
+        out["pm25_mean"] = connection.execute(pm25).scalar_one()
+    return out
+
+
+def observed_values(city: str, period: Period, ward: str | None = None) -> dict[str, dict]:
+    """Observations recorded for exactly this period: {code: {value, source, as_of}}."""
+    o = m.Observation
+    query = select(o.indicator_code, o.value, o.source, o.as_of).where(
+        o.city_slug == city, o.period == period.key,
+        o.ward_code.is_(None) if ward is None else o.ward_code == ward)
+    with connect("kpi") as connection:
+        return {code: {"value": value, "source": source, "as_of": as_of}
+                for code, value, source, as_of in connection.execute(query)}
+
+
+def _computed(city: str, period: Period, ward: str | None) -> dict[str, float | int | None]:
+    dossiers = dossier_aggregates(city, period, ward)
+    assets = asset_aggregates(city, period, ward)
+    meetings = meeting_aggregates(city, period, ward)
+    values: dict[str, float | int | None] = {
+        "camera.security_total": assets["security_total"],
+        "camera.security_installed": assets["security_installed"],
+        "camera.traffic_total": assets["traffic_total"],
+        "camera.key_locations_security_rate": f.coverage_rate(assets["key_security_covered"],
+                                                              assets["key_locations"]),
+        "camera.key_locations_traffic_rate": f.coverage_rate(assets["key_traffic_covered"],
+                                                             assets["key_locations"]),
+        "wifi.access_points": assets["access_points"],
+        "wifi.free_stations": assets["free_stations"],
+        "services.dossiers_total": dossiers["received"],
+        "services.online_submission_rate": f.online_submission_rate(dossiers["online"], dossiers["received"]),
+        "services.on_time_rate": f.on_time_rate(dossiers["on_time"], dossiers["processed"]),
+        "services.level3_dossiers": dossiers["level3"],
+        "services.level3_on_time_rate": f.on_time_rate(dossiers["level3_on_time"], dossiers["level3_processed"]),
+        "services.level4_dossiers": dossiers["level4"],
+        "services.level4_on_time_rate": f.on_time_rate(dossiers["level4_on_time"], dossiers["level4_processed"]),
+        "services.digitised_rate": f.digitised_rate(dossiers["digitised"], dossiers["received"]),
+        "services.online_payment_rate": f.online_payment_rate(dossiers["paid_online"], dossiers["fee_required"]),
+        "meetings.electronic_rate": f.rate(meetings["electronic"], meetings["meetings"]),
+    }
+    if ward is None:
+        procedures = procedure_aggregates(city, period)
+        documents = document_aggregates(city, period)
+        environment = environment_aggregates(city, period)
+        values.update({
+            "services.procedures_total": procedures["procedures_total"],
+            "services.procedures_online": procedures["procedures_online"],
+            "services.procedures_online_rate": f.procedures_online_rate(procedures["procedures_online"],
+                                                                       procedures["procedures_total"]),
+            "docs.sent": documents["sent"],
+            "docs.signed_rate": f.signed_rate(documents["signed"], documents["sent"]),
+            "env.air_stations": environment["air_stations"],
+            "env.water_stations": environment["water_stations"],
+            "env.pm25_mean": environment["pm25_mean"],
+        })
+    return values
+
+
+@cached()
+def compute_kpis(city: str, period: Period, ward: str | None = None) -> dict[str, float | int | None]:
+    """Every indicator of the catalog for a city (or one ward) and period; None = no data."""
+    values: dict[str, float | int | None] = {item.code: None for item in CATALOG}
+    values.update(_computed(city, period, ward))
+    for code, observation in observed_values(city, period, ward).items():
+        if code in BY_CODE and BY_CODE[code].method == "observed":
+            values[code] = observation["value"]
+    return values
+
+
+@cached()
+def kpi_sources(city: str, period: Period) -> dict[str, str]:
+    """Where each value comes from: the observation's source, or the catalog's."""
+    sources = {item.code: item.source for item in CATALOG}
+    for code, observation in observed_values(city, period).items():
+        sources[code] = observation["source"]
+    return sources
+
+
+def yearly_series(city: str, codes: list[str], years: list[int]) -> dict[str, dict[int, float | None]]:
+    """{code: {year: value}} for trend charts, from the cached yearly KPIs."""
+    out: dict[str, dict[int, float | None]] = {code: {} for code in codes}
+    for y in years:
+        values = compute_kpis(city, year_period(y))
+        for code in codes:
+            out[code][y] = values.get(code)
+    return out
+
+
+@cached()
+def city_targets(city: str) -> list[dict]:
+    """The city's targets, earliest year first: [{indicator_code, year, value, comparator, source}]."""
+    t = m.Target
+    query = (select(t.indicator_code, t.year, t.value, t.comparator, t.source)
+             .where(t.city_slug == city).order_by(t.year, t.indicator_code))
+    with connect("kpi") as connection:
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
+@cached()
+def data_as_of(city: str):
+    """The newest record time across the raw KPI tables: what the footer calls 'data as of'."""
+    queries = [select(func.max(m.Dossier.received_at)).where(m.Dossier.city_slug == city),
+               select(func.max(m.EDocument.sent_at)).where(m.EDocument.city_slug == city),
+               select(func.max(m.Observation.as_of)).where(m.Observation.city_slug == city)]
+    with connect("kpi") as connection:
+        stamps = [connection.execute(q).scalar_one() for q in queries]
+    stamps = [s for s in stamps if s is not None]
+    return max(stamps) if stamps else None

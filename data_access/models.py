@@ -1,0 +1,260 @@
+"""Typed SQLAlchemy models of the two databases.
+
+The IOC database holds what the operations centre watches (wards, cameras,
+access points, incidents, reports, sensors); the KPI database holds the
+indicator catalog, targets, observations and the raw records KPIs are
+computed from. They are separate databases in production, so no foreign key
+crosses between them: a ward is referred to by its GSO code in both.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class IocBase(DeclarativeBase):
+    """Tables of the IOC database."""
+
+
+class KpiBase(DeclarativeBase):
+    """Tables of the KPI database."""
+
+
+# --- IOC ---------------------------------------------------------------------------------
+
+class City(IocBase):
+    __tablename__ = "city"
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    gso_code: Mapped[str] = mapped_column(String(10), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    province_name: Mapped[str] = mapped_column(String(120))
+    centre_lon: Mapped[float] = mapped_column(Float)
+    centre_lat: Mapped[float] = mapped_column(Float)
+    area_km2: Mapped[float] = mapped_column(Float)
+    outline_geojson: Mapped[str] = mapped_column(Text)
+    boundaries_schematic: Mapped[bool] = mapped_column(Boolean, default=True)
+    data_origin: Mapped[str] = mapped_column(String(20), default="demo")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Ward(IocBase):
+    __tablename__ = "ward"
+    gso_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(30))
+    geometry_geojson: Mapped[str] = mapped_column(Text)
+    is_schematic: Mapped[bool] = mapped_column(Boolean, default=True)
+    area_km2: Mapped[float] = mapped_column(Float)
+    centre_lon: Mapped[float] = mapped_column(Float)
+    centre_lat: Mapped[float] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+
+
+class KeyLocation(IocBase):
+    __tablename__ = "key_location"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"), index=True)
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(160))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
+class Camera(IocBase):
+    __tablename__ = "camera"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
+    kind: Mapped[str] = mapped_column(String(10))
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12))
+    installed_on: Mapped[date] = mapped_column(Date)
+    owner: Mapped[str] = mapped_column(String(12))
+    key_location_id: Mapped[int | None] = mapped_column(ForeignKey("key_location.id"), index=True)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_camera_city_kind_installed", "city_slug", "kind", "installed_on"),)
+
+
+class CameraStatusSample(IocBase):
+    __tablename__ = "camera_status_sample"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id"))
+    sampled_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    __table_args__ = (Index("ix_camera_status_sample_camera_time", "camera_id", "sampled_at"),)
+
+
+class AccessPoint(IocBase):
+    __tablename__ = "access_point"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    provider: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(160))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12))
+    installed_on: Mapped[date] = mapped_column(Date)
+    __table_args__ = (Index("ix_access_point_city_installed", "city_slug", "installed_on"),)
+
+
+class Incident(IocBase):
+    __tablename__ = "incident"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(String(240))
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    __table_args__ = (Index("ix_incident_city_reported", "city_slug", "reported_at"),)
+
+
+class CitizenReport(IocBase):
+    __tablename__ = "citizen_report"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    __table_args__ = (Index("ix_citizen_report_city_received", "city_slug", "received_at"),)
+
+
+class Sensor(IocBase):
+    __tablename__ = "sensor"
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"), index=True)
+    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"))
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(160))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    installed_on: Mapped[date] = mapped_column(Date)
+
+
+class Reading(IocBase):
+    __tablename__ = "reading"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensor.id"))
+    measured_at: Mapped[datetime] = mapped_column(DateTime)
+    parameter: Mapped[str] = mapped_column(String(12))
+    value: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_reading_sensor_time", "sensor_id", "measured_at"),)
+
+
+# --- KPI ---------------------------------------------------------------------------------
+
+class Indicator(KpiBase):
+    __tablename__ = "indicator"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    pillar: Mapped[str] = mapped_column(String(12))
+    unit: Mapped[str] = mapped_column(String(12))
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(240))
+    method: Mapped[str] = mapped_column(String(12))
+    description_vi: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+
+
+class Target(KpiBase):
+    __tablename__ = "target"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicator.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    comparator: Mapped[str] = mapped_column(String(2), default=">=")
+    source: Mapped[str] = mapped_column(String(240))
+    __table_args__ = (UniqueConstraint("city_slug", "indicator_code", "year"),)
+
+
+class Observation(KpiBase):
+    __tablename__ = "observation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicator.code"))
+    period: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    ward_code: Mapped[str | None] = mapped_column(String(10))
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(240))
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("city_slug", "indicator_code", "period", "ward_code"),
+        Index("ix_observation_lookup", "city_slug", "indicator_code", "period_start"),
+    )
+
+
+class Procedure(KpiBase):
+    __tablename__ = "procedure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(240))
+    field: Mapped[str] = mapped_column(String(60))
+    online_level: Mapped[int] = mapped_column(Integer)
+    active_from: Mapped[date] = mapped_column(Date)
+    online_from: Mapped[date | None] = mapped_column(Date)
+
+
+class Dossier(KpiBase):
+    __tablename__ = "dossier"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"))
+    ward_code: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(8))
+    level: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    promised_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    digitised: Mapped[bool] = mapped_column(Boolean)
+    fee_required: Mapped[bool] = mapped_column(Boolean)
+    paid_online: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (
+        Index("ix_dossier_city_received", "city_slug", "received_at"),
+        Index("ix_dossier_ward", "ward_code"),
+    )
+
+
+class EDocument(KpiBase):
+    __tablename__ = "e_document"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    issuing_unit: Mapped[str] = mapped_column(String(60))
+    signed_by_organisation: Mapped[bool] = mapped_column(Boolean)
+    signed_by_leader: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_e_document_city_sent", "city_slug", "sent_at"),)
+
+
+class Meeting(KpiBase):
+    __tablename__ = "meeting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    held_on: Mapped[date] = mapped_column(Date)
+    ward_code: Mapped[str | None] = mapped_column(String(10))
+    electronic: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (Index("ix_meeting_city_held", "city_slug", "held_on"),)

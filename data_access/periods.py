@@ -1,0 +1,96 @@
+"""Reporting periods: a year ("2022"), a quarter ("2022-Q3") or a month ("2022-07").
+
+A period is the half-open interval [start, end) so that SQL range filters on
+timestamps never double-count a midnight.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+_PATTERN = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2}))?$")
+
+
+class PeriodError(ValueError):
+    """A period string or number that is not a valid period."""
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    year: int
+    number: int = 0
+
+    @property
+    def key(self) -> str:
+        if self.kind == "quarter":
+            return f"{self.year}-Q{self.number}"
+        if self.kind == "month":
+            return f"{self.year}-{self.number:02d}"
+        return str(self.year)
+
+    @property
+    def start(self) -> date:
+        if self.kind == "quarter":
+            return date(self.year, 3 * self.number - 2, 1)
+        if self.kind == "month":
+            return date(self.year, self.number, 1)
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        """First day after the period."""
+        if self.kind == "year":
+            return date(self.year + 1, 1, 1)
+        last_month = 3 * self.number if self.kind == "quarter" else self.number
+        return date(self.year + 1, 1, 1) if last_month == 12 else date(self.year, last_month + 1, 1)
+
+    @property
+    def start_dt(self) -> datetime:
+        return datetime.combine(self.start, datetime.min.time())
+
+    @property
+    def end_dt(self) -> datetime:
+        return datetime.combine(self.end, datetime.min.time())
+
+    def previous(self) -> "Period":
+        """The period just before (2022 → 2021, 2022-Q1 → 2021-Q4, 2022-01 → 2021-12)."""
+        if self.kind == "year":
+            return Period("year", self.year - 1)
+        size = 4 if self.kind == "quarter" else 12
+        if self.number == 1:
+            return Period(self.kind, self.year - 1, size)
+        return Period(self.kind, self.year, self.number - 1)
+
+    def same_period_last_year(self) -> "Period":
+        return Period(self.kind, self.year - 1, self.number)
+
+
+def year(value: int | str) -> Period:
+    """A year period; PeriodError when not a plausible year."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise PeriodError(f"year must be a number, got {value!r}") from None
+    if not FIRST_YEAR <= number <= LAST_YEAR:
+        raise PeriodError(f"year {number} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return Period("year", number)
+
+
+def parse(text: str) -> Period:
+    """'2022', '2022-Q3' or '2022-07' → Period; PeriodError otherwise."""
+    match = _PATTERN.match((text or "").strip())
+    if not match:
+        raise PeriodError(f"period must look like 2022, 2022-Q3 or 2022-07, got {text!r}")
+    base = year(match.group(1))
+    if match.group(2):
+        return Period("quarter", base.year, int(match.group(2)))
+    if match.group(3):
+        month = int(match.group(3))
+        if not 1 <= month <= 12:
+            raise PeriodError(f"month must be 01-12, got {match.group(3)!r}")
+        return Period("month", base.year, month)
+    return base

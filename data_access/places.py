@@ -1,0 +1,67 @@
+"""Cities and wards of the IOC database: what the city selector, maps and
+drill-downs need."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from data_access import models as m
+from data_access.cache import cached
+from data_access.db import connect
+
+
+@cached()
+def list_cities() -> list[dict]:
+    """[{slug, name_vi, name_en, gso_code, boundaries_schematic, data_origin}], by name."""
+    c = m.City
+    query = select(c.slug, c.name_vi, c.name_en, c.gso_code, c.boundaries_schematic,
+                   c.data_origin, c.centre_lon, c.centre_lat, c.area_km2).order_by(c.name_vi)
+    with connect("ioc") as connection:
+        return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def get_city(slug: str) -> dict | None:
+    """One city's row, or None when the slug is unknown."""
+    return next((city for city in list_cities() if city["slug"] == slug), None)
+
+
+@cached()
+def wards_frame(city: str) -> pd.DataFrame:
+    """The city's wards without geometry: code, name, type, area, population, households."""
+    w = m.Ward
+    query = (select(w.gso_code, w.name, w.type, w.area_km2, w.population, w.households,
+                    w.centre_lon, w.centre_lat, w.is_schematic)
+             .where(w.city_slug == city).order_by(w.gso_code))
+    with connect("ioc") as connection:
+        return pd.DataFrame(connection.execute(query).mappings().all())
+
+
+@cached()
+def wards_geojson(city: str) -> dict:
+    """The city's wards as a GeoJSON FeatureCollection (WGS84)."""
+    w = m.Ward
+    query = (select(w.gso_code, w.name, w.type, w.geometry_geojson, w.is_schematic, w.population)
+             .where(w.city_slug == city).order_by(w.gso_code))
+    with connect("ioc") as connection:
+        rows = connection.execute(query).all()
+    features = [{
+        "type": "Feature", "id": code,
+        "geometry": json.loads(geometry),
+        "properties": {"gso_code": code, "name": name, "type": kind, "schematic": bool(schematic),
+                       "population": population},
+    } for code, name, kind, geometry, schematic, population in rows]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@cached()
+def ward_camera_density(city: str) -> dict[str, float | None]:
+    """Security cameras per km² in each ward today; None for a ward without an area."""
+    w, c = m.Ward, m.Camera
+    counts = (select(c.ward_code, func.count().label("cameras"))
+              .where(c.city_slug == city, c.kind == "security").group_by(c.ward_code).subquery())
+    query = (select(w.gso_code, w.area_km2, func.coalesce(counts.c.cameras, 0))
+             .outerjoin(counts, counts.c.ward_code == w.gso_code).where(w.city_slug == city))
+    with connect("ioc") as connection:
+        return {code: (cameras / area if area else None) for code, area, cameras in connection.execute(query)}

@@ -1,0 +1,76 @@
+"""Random but reproducible timestamps for demo records.
+
+Vectorised with numpy business-day arithmetic so a year of 25,000 dossiers or
+120,000 e-documents is generated in milliseconds, on Vietnamese working days
+(weekends and public holidays from the `holidays` library).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+import holidays
+import numpy as np
+import pandas as pd
+
+OFFICE_OPENS_S = 7 * 3600 + 30 * 60
+OFFICE_HOURS_S = 9 * 3600
+
+
+@lru_cache(maxsize=4)
+def vietnam_holidays(first_year: int = 2014, last_year: int = 2032) -> np.ndarray:
+    """Public holidays as datetime64[D], for numpy's busday functions."""
+    days = holidays.country_holidays("VN", years=range(first_year, last_year + 1))
+    return np.array(sorted(days.keys()), dtype="datetime64[D]")
+
+
+def year_bounds(year: int, now: datetime) -> tuple[datetime, datetime]:
+    """[1 Jan, min(1 Jan next year, now)): the part of `year` that has happened."""
+    start = datetime(year, 1, 1)
+    return start, min(datetime(year + 1, 1, 1), now)
+
+
+def elapsed_fraction(year: int, now: datetime) -> float:
+    """Share of `year` already past at `now` (1.0 for past years)."""
+    start, end = year_bounds(year, now)
+    full = (datetime(year + 1, 1, 1) - start).total_seconds()
+    return max(0.0, min(1.0, (end - start).total_seconds() / full))
+
+
+def working_times(rng: np.random.Generator, n: int, start: datetime, end: datetime) -> pd.Series:
+    """n office-hour timestamps on working days in [start, end), sorted."""
+    if n == 0:
+        return pd.Series([], dtype="datetime64[us]")
+    hol = vietnam_holidays()
+    first = np.datetime64(start.date(), "D")
+    last = np.datetime64(end.date(), "D")
+    count = max(1, int(np.busday_count(first, last, holidays=hol)))
+    offsets = rng.integers(0, count, size=n)
+    days = np.busday_offset(first, offsets, roll="forward", holidays=hol)
+    seconds = OFFICE_OPENS_S + rng.integers(0, OFFICE_HOURS_S, size=n)
+    stamps = days.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    stamps = np.minimum(stamps, np.datetime64(end, "s") - np.timedelta64(60, "s"))
+    return pd.Series(np.sort(stamps).astype("datetime64[us]"))
+
+
+def any_times(rng: np.random.Generator, n: int, start: datetime, end: datetime) -> pd.Series:
+    """n timestamps uniformly spread over [start, end), any day and hour."""
+    span = max(1, int((end - start).total_seconds()))
+    seconds = np.sort(rng.integers(0, span, size=n))
+    return pd.Series(np.datetime64(start, "s") + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
+
+
+def add_working_days(stamps: pd.Series, days: np.ndarray | int) -> pd.Series:
+    """Each timestamp moved `days` Vietnamese working days later, keeping its time of day."""
+    values = stamps.to_numpy(dtype="datetime64[s]")
+    dates = values.astype("datetime64[D]")
+    time_of_day = values - dates.astype("datetime64[s]")
+    moved = np.busday_offset(dates, days, roll="forward", holidays=vietnam_holidays())
+    return pd.Series(moved.astype("datetime64[s]") + time_of_day).astype("datetime64[us]")
+
+
+def random_dates(rng: np.random.Generator, n: int, start: date, end: date) -> pd.Series:
+    """n calendar dates uniformly in [start, end)."""
+    span = max(1, (end - start).days)
+    offsets = rng.integers(0, span, size=n)
+    return pd.Series(np.datetime64(start, "D") + offsets.astype("timedelta64[D]")).dt.date

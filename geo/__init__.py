@@ -1,0 +1,1 @@
+"""Geometry: schematic wards, projection and simplification."""

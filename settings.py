@@ -1,0 +1,66 @@
+"""Every setting of the app, read from the environment.
+
+One table of (name, default, help) so the README, `manage.py settings` and the
+code agree on what can be configured. Values are read when asked for, not at
+import time, so tests can change the environment.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("IOC_DATABASE_URL", f"sqlite:///{VAR_DIR / 'ioc.db'}",
+            "SQLAlchemy URL of the IOC database (wards, cameras, access points, incidents...)."),
+    Setting("KPI_DATABASE_URL", f"sqlite:///{VAR_DIR / 'kpi.db'}",
+            "SQLAlchemy URL of the KPI database (indicators, targets, observations, raw records)."),
+    Setting("SECRET_KEY", "",
+            "Key that signs sessions. Empty in development = a random key per process."),
+    Setting("APP_ENV", "development", "development or production."),
+    Setting("DEFAULT_CITY", "thanh-hoa", "City shown first: thanh-hoa, nam-dinh or chi-linh."),
+    Setting("DEFAULT_LANG", "vi", "Interface language shown first: vi or en."),
+    Setting("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "Map tile URL template; empty = no basemap (offline kiosks, tests)."),
+    Setting("TILE_ATTRIBUTION", "© OpenStreetMap contributors", "Attribution shown under the tiles."),
+    Setting("DEBUG", "0", "1 = Dash debug mode and dev tools (never honoured when APP_ENV=production)."),
+    Setting("HOST", "127.0.0.1", "Address `python app.py` listens on."),
+    Setting("PORT", "8050", "Port `python app.py` listens on."),
+    Setting("CACHE_TTL", "300", "Seconds a query result stays cached."),
+    Setting("QUERY_TIMEOUT_MS", "10000", "Longest a dashboard query may run (PostgreSQL statement_timeout)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The setting's value from the environment, or its default."""
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def is_production() -> bool:
+    return get("APP_ENV").strip().lower() == "production"
+
+
+def debug_enabled() -> bool:
+    """Debug only when asked for, and never in production."""
+    return get("DEBUG").strip().lower() in ("1", "true", "yes") and not is_production()
