@@ -31,7 +31,7 @@ $(BIN)/.test-installed: requirements.txt requirements-test.txt | $(VENV)/bin/pyt
 	$(BIN)/python -m pip install -q -r requirements-test.txt
 	touch $@ $(BIN)/.runtime-installed
 
-var/ioc.db var/kpi.db: | $(BIN)/.runtime-installed
+var/ioc.db var/kpi.db &: | $(BIN)/.runtime-installed
 	$(BIN)/python manage.py demo
 
 clean:
