@@ -16,12 +16,12 @@ def style_figure(figure: go.Figure, title: str, unit: str, source: str, updated:
     lang = normalise_lang(lang)
     dark = theme == "dark"
     figure.update_layout(
-        title={"text": f"<b>{title}</b><br><sup>{unit} · {t('chart.source', lang)}: {source} · "
+        title={"text": f"<b>{title}</b><br><sup>{unit}</sup><br><sup>{t('chart.source', lang)}: {source} · "
                         f"{t('chart.updated', lang)} {updated}</sup>", "x": 0.01, "xanchor": "left"},
         template="plotly_dark" if dark else "plotly_white",
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         separators=SEPARATORS[lang],
-        margin={"l": 50, "r": 20, "t": 80, "b": 40},
+        margin={"l": 50, "r": 20, "t": 96, "b": 40},
         legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
         font={"family": "Inter, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13},
         height=400,

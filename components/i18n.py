@@ -59,7 +59,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.level4": ("Mức độ 4", "Level 4"),
     "chart.target_2025": ("Mục tiêu 2025", "2025 target"),
     "chart.partial_year": ("năm {year}: đến {date}", "{year}: to {date}"),
-    "source.raw": ("Tính từ bản ghi gốc (CSDL KPI/IOC)", "Computed from raw records (KPI/IOC databases)"),
+    "source.raw": ("bản ghi gốc CSDL KPI/IOC", "raw records, KPI/IOC databases"),
 }
 
 

@@ -133,7 +133,7 @@ def _trend_charts(city: str, lang: str, theme: str) -> list:
     updated = format_datetime(as_of, lang) if as_of else "—"
     source = t("source.raw", lang)
     partial = t("chart.partial_year", lang).format(year=now.year, date=format_date(now.date(), lang))
-    common = {"source": f"{source} ({partial})", "updated": updated, "lang": lang, "theme": theme}
+    common = {"source": f"{source}; {partial}", "updated": updated, "lang": lang, "theme": theme}
 
     def names(*codes_):
         return {BY_CODE[c].name_en if lang == "en" else BY_CODE[c].name_vi: [series[c][y] for y in years]
