@@ -76,3 +76,18 @@ def t(key: str, lang: str | None = "vi") -> str:
 def name_of(item, lang: str | None) -> str:
     """A catalog item's name in the language (items have name_vi / name_en)."""
     return item.name_en if normalise_lang(lang) == "en" else item.name_vi
+
+
+SOURCE_EN = {
+    "Tính từ bản ghi gốc (CSDL KPI/IOC)": "Computed from raw records (KPI/IOC databases)",
+    "Tính từ CSDL IOC": "Computed from the IOC database",
+    "Báo cáo của UBND thành phố": "City People's Committee report",
+    "Dữ liệu minh họa (demo)": "Demo data",
+}
+
+
+def source_label(source: str, lang: str | None) -> str:
+    """A source line in the language; titles of publications stay as published."""
+    if normalise_lang(lang) == "en":
+        return SOURCE_EN.get(source, source)
+    return source

@@ -10,6 +10,8 @@ FOOTER = "shell-footer"
 TITLE = "shell-title"
 
 OVERVIEW_YEAR = "overview-year"
+OVERVIEW_YEAR_LABEL = "overview-year-label"
+OVERVIEW_HEADING = "overview-heading"
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_MAP = "overview-map"
 OVERVIEW_WARDS = "overview-wards"

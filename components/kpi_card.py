@@ -6,7 +6,7 @@ from dash import html
 
 from components import ids
 from components.formatting import format_delta, format_value
-from components.i18n import name_of, t
+from components.i18n import name_of, source_label, t
 from data_access.formulas import change, target_progress
 from data_access.indicators import IndicatorDef
 
@@ -19,6 +19,7 @@ def next_target(targets: list[dict], code: str, year: int) -> dict | None:
 
 def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, source: str,
                   lang: str) -> html.Div:
+    source = source_label(source, lang)
     delta = change(value, previous)
     delta_unit = "pp" if item.unit == "%" else ("" if item.unit == "count" else " " + item.unit)
     trend_class = "delta-flat"

@@ -55,8 +55,8 @@ def layout(year: str | None = None, **_query) -> html.Div:
     lang = normalise_lang(settings.get("DEFAULT_LANG"))
     return html.Div([
         html.Div([
-            html.H1(t("overview.heading", lang), className="page-title"),
-            html.Label([t("overview.year", lang) + " ",
+            html.H1(t("overview.heading", lang), id=ids.OVERVIEW_HEADING, className="page-title"),
+            html.Label([html.Span(t("overview.year", lang), id=ids.OVERVIEW_YEAR_LABEL),
                         dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=_year_options(), value=chosen,
                                      clearable=False, searchable=False, className="year-select")],
                        className="inline-control"),
@@ -82,6 +82,8 @@ def layout(year: str | None = None, **_query) -> html.Div:
     Output(ids.OVERVIEW_MAP_NOTE, "children"),
     Output(ids.OVERVIEW_LEGEND, "children"),
     Output(ids.OVERVIEW_MESSAGE, "children"),
+    Output(ids.OVERVIEW_HEADING, "children"),
+    Output(ids.OVERVIEW_YEAR_LABEL, "children"),
     Input(ids.CITY_SELECT, "value"),
     Input(ids.LANG_SELECT, "value"),
     Input(ids.THEME_SELECT, "value"),
@@ -89,6 +91,10 @@ def layout(year: str | None = None, **_query) -> html.Div:
 )
 def render_overview(city: str, lang: str, theme: str, year: int):
     lang = normalise_lang(lang)
+    return (*_render(city, lang, theme, year), t("overview.heading", lang), t("overview.year", lang))
+
+
+def _render(city: str, lang: str, theme: str, year: int) -> tuple:
     try:
         info = get_city(city)
         if info is None:
