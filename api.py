@@ -30,6 +30,16 @@ def _database_unavailable(exc: DatabaseUnavailable):
 @blueprint.get("/kpi")
 def kpi():
     """KPIs of a city for a year (`year=2022`) or period (`period=2022-Q3`), optionally one ward."""
+    return _kpi_response()
+
+
+@blueprint.get("/public/kpi")
+def public_kpi():
+    """The same aggregates for anyone: KPIs are city- or ward-level counts and rates, nothing personal."""
+    return _kpi_response()
+
+
+def _kpi_response():
     city = request.args.get("city", "").strip()
     if not city:
         return _error(400, "parameter 'city' is required, e.g. city=thanh-hoa")

@@ -5,13 +5,12 @@
 """
 from __future__ import annotations
 
-import secrets
-
 import dash
 
 import settings
 from api import register_api
 from components.shell import make_shell
+from security.hooks import init_security
 
 
 def create_app() -> dash.Dash:
@@ -23,8 +22,8 @@ def create_app() -> dash.Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
-    app.server.config["SECRET_KEY"] = settings.get("SECRET_KEY") or secrets.token_hex(32)
     app.layout = make_shell
+    init_security(app)
     register_api(app.server)
     return app
 

@@ -10,6 +10,8 @@ LANGS = ("vi", "en")
 TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm điều hành đô thị thông minh", "Smart City Operations Centre"),
     "app.short": ("IOC", "IOC"),
+    "shell.login": ("Đăng nhập", "Sign in"),
+    "shell.logout": ("Đăng xuất", "Sign out"),
     "shell.city": ("Thành phố", "City"),
     "shell.language": ("Ngôn ngữ", "Language"),
     "shell.theme": ("Giao diện", "Theme"),

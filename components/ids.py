@@ -8,6 +8,8 @@ NAV = "shell-nav"
 BANNER = "shell-banner"
 FOOTER = "shell-footer"
 TITLE = "shell-title"
+LOGOUT = "shell-logout"
+USER_BOX = "shell-user-box"
 
 OVERVIEW_YEAR = "overview-year"
 OVERVIEW_YEAR_LABEL = "overview-year-label"

@@ -19,6 +19,9 @@ from components.i18n import normalise_lang, t
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import data_as_of
 from data_access.places import get_city, list_cities
+from security import policy
+from security.policy import PUBLIC, access
+from security.session import csrf_token, current_identity
 
 
 def _city_options(lang: str) -> tuple[list[dict], str | None]:
@@ -32,11 +35,28 @@ def _city_options(lang: str) -> tuple[list[dict], str | None]:
 
 
 def nav_links(lang: str) -> list:
+    """Links to the pages the session's role may open (the server enforces it anyway)."""
+    role = current_identity().role
     return [
         dcc.Link(page.get("name_en" if lang == "en" else "name", page["name"]), href=page["relative_path"],
                  className="nav-link")
-        for page in dash.page_registry.values() if page.get("nav", False)
+        for page in dash.page_registry.values()
+        if page.get("nav", False) and policy.allowed(role, policy.page_level(page))
     ]
+
+
+def user_box(lang: str) -> html.Div:
+    """Who is signed in, and a logout form carrying the CSRF token."""
+    identity = current_identity()
+    if identity.anonymous:
+        return html.Div(html.A(t("shell.login", lang), href=f"/login?lang={lang}", className="nav-link"),
+                        className="user-box")
+    return html.Div([
+        html.Span(f"{identity.display_name or identity.username} · {identity.role}", className="user-name"),
+        html.Form([dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+                   html.Button(t("shell.logout", lang), type="submit", id=ids.LOGOUT)],
+                  method="POST", action="/logout"),
+    ], className="user-box")
 
 
 def db_error_banner(message: str, lang: str) -> html.Div:
@@ -68,6 +88,7 @@ def make_shell() -> html.Div:
                                                                {"label": "☾", "value": "dark"}],
                                value="light", inline=True, persistence=True, persistence_type="local",
                                className="segmented"),
+                html.Div(user_box(lang), id=ids.USER_BOX),
             ], className="controls"),
         ], className="app-header"),
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
@@ -82,6 +103,7 @@ def make_shell() -> html.Div:
     Input(ids.URL, "search"),
     State(ids.CITY_SELECT, "options"),
 )
+@access(PUBLIC)
 def apply_url_query(search: str | None, city_options: list[dict]):
     """`?city=` and `?lang=` in the address win over the remembered choice."""
     query = parse_qs((search or "").lstrip("?"))
@@ -98,11 +120,17 @@ def apply_url_query(search: str | None, city_options: list[dict]):
     Output(ids.CITY_SELECT, "options"),
     Output(ids.FOOTER, "children"),
     Output(ids.BANNER, "children"),
+    Output(ids.USER_BOX, "children"),
     Input(ids.LANG_SELECT, "value"),
     Input(ids.CITY_SELECT, "value"),
 )
+@access(PUBLIC)
 def translate_shell(lang: str, city: str):
     lang = normalise_lang(lang)
+    return (*_shell_parts(lang, city), user_box(lang))
+
+
+def _shell_parts(lang: str, city: str) -> tuple:
     options, error = _city_options(lang)
     if error:
         return nav_links(lang), t("app.title", lang), options, None, db_error_banner(error, lang)

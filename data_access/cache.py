@@ -21,9 +21,23 @@ log = logging.getLogger(__name__)
 _backend: BaseCache = SimpleCache(threshold=2000)
 
 
+_scope: Callable[[], str] = lambda: ""
+
+
 def configure(backend: BaseCache) -> None:
     global _backend
     _backend = backend
+
+
+def backend() -> BaseCache:
+    """The cache backend itself, for counters that are not query results."""
+    return _backend
+
+
+def set_scope(provider: Callable[[], str]) -> None:
+    """What else every key depends on: the security layer passes the session's role."""
+    global _scope
+    _scope = provider
 
 
 def clear() -> None:
@@ -31,7 +45,7 @@ def clear() -> None:
 
 
 def _key(name: str, args: tuple, kwargs: dict) -> str:
-    raw = pickle.dumps((name, args, sorted(kwargs.items())))
+    raw = pickle.dumps((name, _scope(), args, sorted(kwargs.items())))
     return f"ioc:{name}:{hashlib.sha256(raw).hexdigest()[:32]}"
 
 

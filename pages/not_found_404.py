@@ -6,6 +6,7 @@ from dash import Input, Output, callback, dcc, html
 
 from components import ids
 from components.i18n import normalise_lang, t
+from security.policy import PUBLIC, access
 
 dash.register_page(__name__, path="/404", name="404", title="404 – IOC")
 
@@ -17,6 +18,7 @@ def layout(**_query) -> html.Div:
 
 
 @callback(Output(NOT_FOUND_BODY, "children"), Input(ids.LANG_SELECT, "value"))
+@access(PUBLIC)
 def render_not_found(lang: str):
     lang = normalise_lang(lang)
     return [html.H1("404", className="not-found-code"), html.H2(t("page.not_found", lang)),

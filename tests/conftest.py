@@ -46,7 +46,50 @@ def demo_urls(tmp_path_factory) -> tuple[str, str]:
     urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
     use_databases(*urls)
     build_city("thanh-hoa", seed=DEMO_SEED, now=DEMO_NOW)
+    create_test_users()
     return urls
+
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+TEST_USERS = {"admin": "t-admin", "leader": "t-leader", "staff": "t-staff", "public": "t-public"}
+
+
+def create_test_users() -> None:
+    """One account per role, all with TEST_PASSWORD."""
+    from data_access.users import create_user
+    from security.passwords import hash_password
+
+    hashed = hash_password(TEST_PASSWORD)
+    for role, username in TEST_USERS.items():
+        create_user(username, hashed, role)
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "login page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = TEST_PASSWORD):
+    """Sign in through the real form (CSRF token included); returns the POST response."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf": token, "next": "/"})
+
+
+@pytest.fixture
+def client_as(demo_db):
+    """client_as(role) → a Flask test client signed in with that role (None = anonymous)."""
+    from app import server
+
+    def make(role: str | None):
+        client = server.test_client()
+        if role is not None:
+            response = login(client, TEST_USERS[role])
+            assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        return client
+    return make
 
 
 @pytest.fixture

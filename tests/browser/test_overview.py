@@ -23,14 +23,24 @@ def app(demo_db, offline_tiles):
     return dash_app
 
 
+def sign_in(dash_duo, next_path: str = "/", role: str = "staff"):
+    """Open a page, get sent to the login form, sign in, land on the page."""
+    from tests.conftest import TEST_PASSWORD, TEST_USERS
+
+    dash_duo.driver.get(f"{dash_duo.server.url}{next_path}")
+    dash_duo.wait_for_element("#username", timeout=10).send_keys(TEST_USERS[role])
+    dash_duo.find_element("#password").send_keys(TEST_PASSWORD)
+    dash_duo.find_element("#submit").click()
+
+
 def _assert_values(dash_duo, lang):
     for code, text in VALUES[lang].items():
         dash_duo.wait_for_text_to_equal(CARD.format(code), text, timeout=20)
 
 
 def test_overview_cards_in_both_languages(dash_duo, app):
-    dash_duo.start_server(app)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/?year=2022&lang=vi", timeout=20)
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/?year=2022&lang=vi")
     _assert_values(dash_duo, "vi")
     dash_duo.wait_for_contains_text(".pillar-governance .section-title", "Chính quyền số", timeout=10)
     dash_duo.find_element("#shell-lang-select input[value='en']").click()
@@ -42,28 +52,42 @@ def test_overview_cards_in_both_languages(dash_duo, app):
 
 
 def test_bad_year_in_url_says_so(dash_duo, app):
-    dash_duo.start_server(app)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/?year=abc&lang=vi", timeout=20)
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/?year=abc&lang=vi")
     dash_duo.wait_for_contains_text(".banner-warning", "Năm không hợp lệ", timeout=10)
     assert dash_duo.find_element(CARD.format("camera.security_total")).text != ""
     assert dash_duo.get_logs() == []
 
 
 def test_unknown_url_is_a_404_page(dash_duo, app):
-    dash_duo.start_server(app)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/khong-co-trang-nay", timeout=20)
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/khong-co-trang-nay")
     dash_duo.wait_for_text_to_equal(".not-found-code", "404", timeout=10)
     dash_duo.wait_for_contains_text(".not-found", "Không tìm thấy trang", timeout=10)
     assert dash_duo.get_logs() == []
 
 
-def test_missing_database_shows_a_banner(dash_duo, offline_tiles, tmp_path):
+def test_missing_database_says_so_at_login(dash_duo, offline_tiles, tmp_path):
     from app import app as dash_app
     from tests.conftest import use_databases
 
     use_databases(f"sqlite:///{tmp_path / 'gone-ioc.db'}", f"sqlite:///{tmp_path / 'gone-kpi.db'}")
-    dash_duo.start_server(dash_app)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/?lang=vi", timeout=20)
+    dash_duo.start_server(dash_app, navigate=False)
+    sign_in(dash_duo, "/?lang=vi")
     dash_duo.wait_for_contains_text(".banner-error", "Không đọc được cơ sở dữ liệu", timeout=15)
     dash_duo.wait_for_contains_text(".banner-error", "manage.py demo", timeout=5)
-    assert dash_duo.get_logs() == []
+    assert not (tmp_path / "gone-ioc.db").exists()
+    logs = dash_duo.get_logs()
+    assert [entry["message"] for entry in logs if "503" not in entry["message"]] == []
+
+
+def test_sign_out_then_back_shows_no_data(dash_duo, app):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/?year=2022&lang=vi")
+    _assert_values(dash_duo, "vi")
+    dash_duo.wait_for_element("#shell-logout", timeout=10).click()
+    dash_duo.wait_for_element("#username", timeout=10)
+    dash_duo.driver.back()
+    dash_duo.wait_for_element("#username", timeout=10)
+    assert dash_duo.find_elements(".kpi-value") == []
+    assert "18.000" not in dash_duo.driver.page_source

@@ -5,10 +5,8 @@ import pytest
 
 
 @pytest.fixture
-def client(demo_db):
-    from app import server
-
-    return server.test_client()
+def client(client_as):
+    return client_as("staff")
 
 
 def test_kpi_for_a_year(client):
@@ -61,7 +59,7 @@ def test_missing_database_is_a_503(tmp_path):
     from app import server
 
     use_databases(f"sqlite:///{tmp_path / 'missing-ioc.db'}", f"sqlite:///{tmp_path / 'missing-kpi.db'}")
-    response = server.test_client().get("/api/v1/kpi?city=thanh-hoa&year=2022")
+    response = server.test_client().get("/api/v1/public/kpi?city=thanh-hoa&year=2022")
     assert response.status_code == 503
     assert "does not exist" in response.get_json()["error"]
     assert not (tmp_path / "missing-ioc.db").exists(), "reading must not create an empty database"

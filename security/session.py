@@ -1,0 +1,89 @@
+"""The signed session: who is logged in, with idle and absolute expiry.
+
+The cookie only names the user; the role is read from the database on each
+request, so a changed role, a disabled account or a new password takes effect
+at once. A session whose password fingerprint no longer matches is dropped.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import g, session
+
+import settings
+from data_access.users import get_user
+from security.policy import ANONYMOUS
+
+
+@dataclass(frozen=True)
+class Identity:
+    username: str
+    role: str
+    display_name: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.role == ANONYMOUS
+
+
+NOBODY = Identity("", ANONYMOUS)
+
+
+def now() -> float:
+    """The clock (tests move it to expire sessions)."""
+    return time.time()
+
+
+def _fingerprint(password_hash: str) -> str:
+    return password_hash[-16:]
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, created on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def log_in(user: dict) -> None:
+    """Start a fresh session for the user (a new id stops session fixation)."""
+    session.clear()
+    moment = now()
+    session.update({"user": user["username"], "login_at": moment, "seen_at": moment,
+                    "pw": _fingerprint(user["password_hash"]), "csrf": secrets.token_urlsafe(32)})
+    session.permanent = True
+
+
+def log_out() -> None:
+    session.clear()
+
+
+def expired(moment: float) -> bool:
+    idle = settings.get_int("SESSION_IDLE_MINUTES") * 60
+    absolute = settings.get_int("SESSION_MAX_HOURS") * 3600
+    return moment - session.get("seen_at", 0) > idle or moment - session.get("login_at", 0) > absolute
+
+
+def load_identity() -> Identity:
+    """Who is making this request; stored on `g.identity`."""
+    identity = NOBODY
+    username = session.get("user")
+    if username:
+        moment = now()
+        user = get_user(username)
+        if (expired(moment) or user is None or not user["active"]
+                or session.get("pw") != _fingerprint(user["password_hash"])):
+            g.session_ended = True
+            session.pop("user", None)
+        else:
+            identity = Identity(user["username"], user["role"], user["display_name"] or "")
+            if moment - session.get("seen_at", 0) > 30:
+                session["seen_at"] = moment
+    g.identity = identity
+    return identity
+
+
+def current_identity() -> Identity:
+    return g.get("identity", NOBODY)
