@@ -92,7 +92,7 @@ def enforce(app: dash.Dash) -> Response | None:
     if path == policy.DASH_UPDATE:
         level = _callback_level(app)
         if level is None:
-            return _deny(404, "no such callback")
+            return _deny(401, "login required") if identity.anonymous else _deny(404, "no such callback")
     else:
         level = policy.path_level(path)
     if policy.allowed(identity.role, level):

@@ -59,9 +59,10 @@ def path_level(path: str) -> str:
 
 
 def callback_level(callback_map: dict, output: str, pathname: str | None = None) -> str | None:
-    """Level needed for one Dash callback, by its output key; None when there is no such callback."""
+    """Level needed for one Dash callback, by its output key; None when there is no such server
+    callback (clientside callbacks never run on the server)."""
     entry = callback_map.get(output)
-    if entry is None:
+    if entry is None or "callback" not in entry:
         return None
     if PAGES_ROUTER_OUTPUT in output:
         # Dash's page router renders a page's layout: it needs that page's level.

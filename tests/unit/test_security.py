@@ -1,0 +1,401 @@
+"""Security: every route and callback walked as every role, public responses
+scanned for sensitive data, traversal probes, lockout, expiry, forged cookies,
+unsafe configuration, headers, and no SQL built from strings."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, TEST_PASSWORD, TEST_USERS, csrf_from, login
+
+ROLES = (None, "public", "staff", "leader", "admin")
+# What each role may reach, written here independently of security/policy.py.
+PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico", "/_dash-layout",
+                "/_dash-dependencies", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+                "/api/v1/public/kpi"}
+ADMIN_RULES: set[str] = set()
+PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children"}
+SAMPLE_VALUES = {"filename": "app.css", "package_name": "dash", "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js",
+                 "path": "khong-co"}
+
+
+def expected_allowed(rule: str, role: str | None) -> bool:
+    if rule in PUBLIC_RULES:
+        return True
+    if rule in ADMIN_RULES:
+        return role == "admin"
+    return role in ("staff", "leader", "admin")
+
+
+def concrete(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: SAMPLE_VALUES.get(m.group(1), "x"), rule)
+
+
+def blocked(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code in (302, 303) and "/login" in response.headers.get("Location", "")
+
+
+def all_rules():
+    from app import server
+
+    return sorted({(rule.rule, "GET" if "GET" in rule.methods else "POST") for rule in server.url_map.iter_rules()
+                   if rule.rule != "/_dash-update-component"})
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_every_route_allows_exactly_the_expected_roles(client_as, role):
+    client = client_as(role)
+    wrong = []
+    for rule, method in all_rules():
+        path = concrete(rule)
+        data = {"csrf": "x"} if method == "POST" else None
+        response = client.open(path, method=method, data=data)
+        if blocked(response) == expected_allowed(rule, role):
+            wrong.append((rule, method, response.status_code))
+    assert wrong == [], f"routes with the wrong access for {role or 'anonymous'}"
+
+
+def _callbacks():
+    """The app's server-side callbacks, read from its registry (clientside ones never reach the server)."""
+    from app import app
+
+    app._setup_server()
+    return {output: entry for output, entry in app.callback_map.items() if "callback" in entry}
+
+
+def _request_body(output: str, entry: dict, pathname: str = "/") -> dict:
+    inputs = [{"id": dep["id"], "property": dep["property"],
+               "value": pathname if dep["property"] == "pathname" else None} for dep in entry["inputs"]]
+    state = [{"id": dep["id"], "property": dep["property"], "value": None} for dep in entry.get("state", [])]
+    return {"output": output, "outputs": [], "inputs": inputs, "state": state, "changedPropIds": []}
+
+
+def _public_callback(output: str) -> bool:
+    return any(part in output for part in PUBLIC_CALLBACK_OUTPUTS)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_every_callback_allows_exactly_the_expected_roles(client_as, role):
+    client = client_as(role)
+    callbacks = _callbacks()
+    assert len(callbacks) >= 4
+    wrong = []
+    for output, entry in callbacks.items():
+        response = client.post("/_dash-update-component", json=_request_body(output, entry))
+        allowed = _public_callback(output) or role in ("staff", "leader", "admin")
+        if blocked(response) == allowed:
+            wrong.append((output, response.status_code))
+        if blocked(response):
+            assert response.get_json() == {"error": response.get_json()["error"], "status": response.status_code}
+    assert wrong == []
+
+
+def test_unknown_callback_is_refused(client_as):
+    response = client_as("staff").post("/_dash-update-component", json={"output": "nope.children", "inputs": []})
+    assert response.status_code == 404
+
+
+def test_anonymous_dash_requests_get_no_data(client_as, demo_db):
+    client = client_as(None)
+    callbacks = _callbacks()
+    overview = next(o for o in callbacks if "overview-cards.children" in o)
+    response = client.post("/_dash-update-component", json=_request_body(overview, callbacks[overview]))
+    assert response.status_code == 401
+    assert b"18000" not in response.data and b"kpi" not in response.data
+
+
+def _sensitive_strings() -> list[str]:
+    """Security-camera coordinates, incident summaries and report categories+channels from the DB."""
+    from sqlalchemy import select
+
+    from data_access import models as m
+    from data_access.db import connect
+
+    with connect("ioc") as connection:
+        cameras = connection.execute(select(m.Camera.lon, m.Camera.lat).where(m.Camera.kind == "security")
+                                     .limit(3000)).all()
+        incidents = connection.execute(select(m.Incident.summary).distinct().limit(200)).scalars().all()
+    return [f"{lon:.5f}"[:9] for lon, _lat in cameras] + [f"{lat:.5f}"[:8] for _lon, lat in cameras] + list(incidents)
+
+
+def test_public_callbacks_reveal_nothing_sensitive(client_as):
+    sensitive = _sensitive_strings()
+    callbacks = _callbacks()
+    client = client_as(None)
+    scanned = 0
+    for output, entry in callbacks.items():
+        if not _public_callback(output):
+            continue
+        for pathname in ("/", "/public"):
+            body = _request_body(output, entry, pathname)
+            for item in body["inputs"]:
+                if item["property"] == "value" and "city" in json.dumps(item["id"]):
+                    item["value"] = "thanh-hoa"
+            response = client.post("/_dash-update-component", json=body)
+            text = response.get_data(as_text=True)
+            scanned += 1
+            leaks = [s for s in sensitive if s in text]
+            assert leaks == [], f"{output} leaks {leaks[:3]}"
+    assert scanned >= 4
+    public_api = client.get("/api/v1/public/kpi?city=thanh-hoa&year=2022").get_data(as_text=True)
+    assert not [s for s in sensitive if s in public_api]
+
+
+@pytest.mark.parametrize("path", [
+    "/assets/../app.py", "/assets/..%2fapp.py", "/assets/%2e%2e/settings.py", "/assets/..%5capp.py",
+    "/assets/%252e%252e%252fapp.py", "/_dash-component-suites/dash/../../app.py",
+    "/_dash-component-suites/..%2f..%2fsettings.py", "/_dash-component-suites/nope/x.js",
+    "/static/../app.py",
+])
+def test_path_traversal_is_404(client_as, path):
+    for role in (None, "admin"):
+        response = client_as(role).get(path)
+        assert response.status_code == 404, (role, path)
+        assert b"import" not in response.data
+
+
+def test_wrong_password_locks_the_account(demo_db, monkeypatch):
+    from app import server
+    from data_access.users import get_user, recent_audit, update_user
+
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("LOGIN_ATTEMPTS_PER_IP", "1000")
+    client = server.test_client()
+    username = TEST_USERS["leader"]
+    try:
+        statuses = [login(client, username, "wrong-password-123").status_code for _ in range(3)]
+        assert statuses == [401, 401, 401]
+        assert get_user(username)["locked_until"] is not None
+        right = login(client, username)
+        assert right.status_code == 403
+        assert "khóa" in right.get_data(as_text=True)
+        actions = [event["action"] for event in recent_audit(10)]
+        assert "account_locked" in actions and "login_locked" in actions
+    finally:
+        update_user(username, locked_until=None, failed_logins=0)
+    assert login(client, username).status_code == 303
+
+
+def test_login_rate_limit_per_address(demo_db, monkeypatch):
+    from app import server
+    from data_access import cache
+
+    cache.clear()
+    monkeypatch.setenv("LOGIN_ATTEMPTS_PER_IP", "2")
+    client = server.test_client()
+    statuses = [login(client, "nobody-here", "wrong-password-123").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    cache.clear()
+
+
+def test_expired_session_goes_to_login(client_as, monkeypatch):
+    from security import session as auth_session
+
+    client = client_as("staff")
+    assert client.get("/").status_code == 200
+    real_now = auth_session.now()
+    monkeypatch.setattr(auth_session, "now", lambda: real_now + 61 * 60)
+    response = client.get("/?year=2022")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login?next=/%3Fyear%3D2022") or \
+        response.headers["Location"].startswith("/login?next=/?year")
+    assert "expired=1" in response.headers["Location"]
+    assert client.post("/_dash-update-component", json={"output": "x"}).status_code == 401
+
+
+def test_absolute_expiry(client_as, monkeypatch):
+    from security import session as auth_session
+
+    client = client_as("staff")
+    real_now = auth_session.now()
+    for hours in range(1, 14):
+        monkeypatch.setattr(auth_session, "now", lambda h=hours: real_now + h * 3600 - 60)
+        response = client.get("/")
+        if response.status_code != 200:
+            break
+    assert hours == 12 or hours == 13
+    assert response.status_code == 303
+
+
+def test_forged_and_tampered_cookies_are_rejected(client_as):
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import URLSafeTimedSerializer
+
+    from app import server
+
+    interface = SecureCookieSessionInterface()
+    forged_serializer = URLSafeTimedSerializer("not-the-server-key", salt=interface.salt,
+                                               serializer=interface.serializer,
+                                               signer_kwargs={"key_derivation": "hmac", "digest_method": interface.digest_method})
+    forged = forged_serializer.dumps({"user": TEST_USERS["admin"], "login_at": 9e12, "seen_at": 9e12})
+    client = server.test_client()
+    client.set_cookie("ioc_session", forged)
+    assert client.get("/").status_code == 303
+
+    signed_in = client_as("staff")
+    cookie = signed_in.get_cookie("ioc_session").value
+    tampered = cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB")
+    fresh = server.test_client()
+    fresh.set_cookie("ioc_session", tampered)
+    assert fresh.get("/").status_code == 303
+
+
+def test_role_change_and_disabling_take_effect_at_once(client_as):
+    from data_access.users import update_user
+
+    client = client_as("staff")
+    username = TEST_USERS["staff"]
+    try:
+        update_user(username, role="public")
+        assert client.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 403
+        update_user(username, role="staff", active=False)
+        assert client.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 401
+    finally:
+        update_user(username, role="staff", active=True)
+
+
+def test_csrf_token_required(demo_db):
+    from app import server
+
+    client = server.test_client()
+    client.get("/login")
+    response = client.post("/login", data={"username": TEST_USERS["staff"], "password": TEST_PASSWORD})
+    assert response.status_code == 400
+    response = client.post("/login", data={"username": TEST_USERS["staff"], "password": TEST_PASSWORD,
+                                           "csrf": "guessed"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("next_path, landing", [
+    ("/?year=2022", "/?year=2022"), ("//evil.example/x", "/"), ("https://evil.example/", "/"),
+    ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+])
+def test_no_open_redirect_after_login(demo_db, next_path, landing):
+    from app import server
+
+    client = server.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": TEST_USERS["staff"], "password": TEST_PASSWORD,
+                                           "csrf": token, "next": next_path})
+    assert response.status_code == 303
+    assert response.headers["Location"] == landing
+
+
+def test_logout_needs_post_with_token_and_ends_the_session(client_as):
+    client = client_as("staff")
+    assert client.get("/logout").status_code == 200
+    assert client.get("/").status_code == 200, "GET /logout must not sign out"
+    token = csrf_from(client.get("/logout").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf": token}).status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_security_headers(client_as):
+    response = client_as("staff").get("/")
+    headers = response.headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self' 'sha256-" in csp and "unsafe-eval" not in csp and "frame-ancestors 'none'" in csp
+    assert headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in headers
+    secure = client_as("staff").get("/", base_url="https://localhost")
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+
+
+def test_session_cookie_flags(demo_db):
+    from app import server
+
+    client = server.test_client()
+    response = login(client, TEST_USERS["staff"])
+    cookie = next(value for key, value in response.headers.items() if key == "Set-Cookie" and "ioc_session" in value)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_upload_limit_enforced(client_as, monkeypatch):
+    from app import server
+
+    limit = server.config["MAX_CONTENT_LENGTH"]
+    response = client_as("staff").post("/login", data=b"x" * (limit + 1), content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
+def test_cache_keys_include_the_role(client_as):
+    from data_access import cache
+
+    seen = []
+    original = cache._key
+
+    def spy(name, args, kwargs):
+        key = original(name, args, kwargs)
+        seen.append((cache._scope(), key))
+        return key
+
+    cache._key = spy
+    try:
+        for role in ("staff", "admin"):
+            client_as(role).get("/api/v1/kpi?city=thanh-hoa&year=2022")
+    finally:
+        cache._key = original
+    staff_keys = {key for scope, key in seen if scope == "staff"}
+    admin_keys = {key for scope, key in seen if scope == "admin"}
+    assert staff_keys and admin_keys and not staff_keys & admin_keys
+
+
+@pytest.mark.parametrize("key", ["", "changeme", "secret", "short-key-123"])
+def test_production_refuses_a_weak_secret_key(key, tmp_path):
+    env = {"APP_ENV": "production", "SECRET_KEY": key, "PATH": "/usr/bin:/bin",
+           "IOC_DATABASE_URL": f"sqlite:///{tmp_path}/i.db", "KPI_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    result = subprocess.run([sys.executable, "-c", "import app"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr and "SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_starts_with_a_strong_key_and_no_debug(tmp_path):
+    env = {"APP_ENV": "production", "SECRET_KEY": "k" * 16 + "9f3a7c2e4b6d8a1f0e3c5b7d9a2f4e6c", "DEBUG": "1",
+           "PATH": "/usr/bin:/bin"}
+    code = "import app, settings; print(settings.debug_enabled(), app.server.config['SESSION_COOKIE_SECURE'])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
+SQL_FORMATTING = re.compile(
+    r"""(text|execute|exec_driver_sql|executescript|read_sql(_query)?)\(\s*(f["']|["'][^"']*["']\s*(%|\.format))"""
+    r"""|["'](SELECT|INSERT|UPDATE|DELETE)\b[^"']*["']\s*(%|\+|\.format)"""
+    r"""|f["'](SELECT|INSERT|UPDATE|DELETE|COPY)\b""", re.IGNORECASE)
+UNESCAPED_HTML = re.compile(r"dangerously_allow_html\s*=\s*True|DangerouslySetInnerHTML|Markup\(|\|\s*safe\b")
+
+
+def _project_sources():
+    for path in PROJECT_ROOT.rglob("*"):
+        if path.suffix in (".py", ".html", ".js") and ".venv" not in path.parts and "tests" not in path.parts:
+            yield path
+
+
+@pytest.mark.parametrize("pattern, what", [(SQL_FORMATTING, "SQL built by string formatting"),
+                                           (UNESCAPED_HTML, "HTML rendered unescaped")])
+def test_no_dangerous_patterns_in_code(pattern, what):
+    offenders = [f"{path.relative_to(PROJECT_ROOT)}:{number}"
+                 for path in _project_sources()
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if pattern.search(line)]
+    assert offenders == [], f"{what}: {offenders}"
+
+
+@pytest.mark.parametrize("line", ['connection.execute(f"SELECT * FROM t WHERE id={x}")',
+                                  'text("DELETE FROM t WHERE id=%s" % x)', 'sql = "SELECT a FROM " + table',
+                                  'text("select 1 where a = {}".format(a))'])
+def test_the_sql_grep_catches_what_it_must(line):
+    assert SQL_FORMATTING.search(line)
