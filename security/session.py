@@ -10,11 +10,11 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import g, session
+from flask import g, request, session
 
 import settings
 from data_access.users import get_user
-from security.policy import ANONYMOUS
+from security.policy import ANONYMOUS, ROLE_RANK
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,29 @@ def expired(moment: float) -> bool:
     return moment - session.get("seen_at", 0) > idle or moment - session.get("login_at", 0) > absolute
 
 
+def sso_identity() -> Identity | None:
+    """Single sign-on through a trusted OIDC reverse proxy (oauth2-proxy, Keycloak Gatekeeper...).
+
+    The proxy authenticates against the city's IdP and passes the user and groups in
+    headers; SSO_GROUP_ROLES maps groups to roles (highest wins, none = public).
+    Only enable it when every request passes through that proxy, which must strip
+    these headers from incoming requests.
+    """
+    header = settings.get("SSO_USER_HEADER").strip()
+    username = request.headers.get(header, "").strip() if header else ""
+    if not username:
+        return None
+    mapping = dict(pair.split(":", 1) for pair in settings.get("SSO_GROUP_ROLES").split(",") if ":" in pair)
+    groups = {name.strip() for name in request.headers.get(settings.get("SSO_GROUPS_HEADER"), "").split(",")}
+    roles = [mapping[group].strip() for group in groups if group in mapping]
+    role = max(roles, key=lambda r: ROLE_RANK.get(r, 0), default="public")
+    return Identity(username[:64], role if role in ROLE_RANK else "public", username[:64])
+
+
 def load_identity() -> Identity:
     """Who is making this request; stored on `g.identity`."""
-    identity = NOBODY
-    username = session.get("user")
+    identity = sso_identity() or NOBODY
+    username = None if identity is not NOBODY else session.get("user")
     if username:
         moment = now()
         user = get_user(username)

@@ -399,3 +399,23 @@ def test_no_dangerous_patterns_in_code(pattern, what):
                                   'text("select 1 where a = {}".format(a))'])
 def test_the_sql_grep_catches_what_it_must(line):
     assert SQL_FORMATTING.search(line)
+
+
+@pytest.mark.parametrize("groups, status", [("ioc-leaders", 200), ("ioc-admins,other", 200),
+                                            ("other", 403), ("", 403)])
+def test_single_sign_on_through_a_trusted_proxy(demo_db, monkeypatch, groups, status):
+    from app import server
+
+    monkeypatch.setenv("SSO_USER_HEADER", "X-Forwarded-User")
+    monkeypatch.setenv("SSO_GROUP_ROLES", "ioc-admins:admin,ioc-leaders:leader")
+    response = server.test_client().get("/api/v1/kpi?city=thanh-hoa&year=2022",
+                                        headers={"X-Forwarded-User": "nguyen.van.a", "X-Forwarded-Groups": groups})
+    assert response.status_code == status
+
+
+def test_sso_headers_ignored_unless_configured(demo_db):
+    from app import server
+
+    response = server.test_client().get("/api/v1/kpi?city=thanh-hoa&year=2022",
+                                        headers={"X-Forwarded-User": "attacker", "X-Forwarded-Groups": "ioc-admins"})
+    assert response.status_code == 401
