@@ -5,13 +5,19 @@ unknown city, 503 when a database cannot be read.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, request
+import gzip
+import hashlib
+import json
 
-from data_access import periods
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from data_access import map_layers, periods
+from data_access.cache import cached
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import CATALOG
 from data_access.kpi import compute_kpis, kpi_sources
 from data_access.places import get_city, wards_frame
+from geo.packing import pack_points
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -68,3 +74,49 @@ def indicators():
 
 def register_api(server: Flask) -> None:
     server.register_blueprint(blueprint)
+
+
+LAYER_COLUMNS = {  # (categories, texts, times) sent for each layer: what filters and popups need
+    "security": (("status", "owner", "ward_code"), ("id",), ("last_seen",)),
+    "traffic": (("status", "owner", "ward_code"), ("id",), ("last_seen",)),
+    "wifi": (("kind", "provider", "status", "ward_code"), ("id",), ()),
+    "key_locations": (("category", "ward_code", "security", "traffic"), ("name",), ()),
+    "incidents": (("category", "severity", "status", "ward_code"), ("id",), ("reported_at",)),
+    "sensors": (("kind", "ward_code"), ("id", "name"), ()),
+}
+
+
+@cached()
+def packed_layer(city: str, layer: str) -> tuple[bytes, str]:
+    """The layer as gzipped columnar JSON, and its ETag."""
+    loaders = {
+        "security": lambda: map_layers.camera_points(city, "security"),
+        "traffic": lambda: map_layers.camera_points(city, "traffic"),
+        "wifi": lambda: map_layers.access_point_points(city),
+        "key_locations": lambda: map_layers.key_location_points(city),
+        "incidents": lambda: map_layers.open_incident_points(city),
+        "sensors": lambda: map_layers.sensor_points(city),
+    }
+    categories, texts, times = LAYER_COLUMNS[layer]
+    raw = json.dumps(pack_points(loaders[layer](), categories, texts, times), separators=(",", ":")).encode()
+    return gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:32]
+
+
+@blueprint.get("/map/<city>/<layer>")
+def map_layer(city: str, layer: str):
+    """Points of one map layer, compact and revalidated by ETag (a repeat visit is a 304)."""
+    if layer not in LAYER_COLUMNS:
+        return _error(404, f"unknown layer {layer!r}; layers: {', '.join(LAYER_COLUMNS)}")
+    if get_city(city) is None:
+        return _error(404, f"unknown city {city!r}")
+    body, etag = packed_layer(city, layer)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    elif "gzip" in (request.headers.get("Accept-Encoding") or ""):
+        response = Response(body, mimetype="application/json", headers={"Content-Encoding": "gzip"})
+    else:
+        response = Response(gzip.decompress(body), mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    return response
