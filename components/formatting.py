@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date, datetime
 
 from babel.dates import format_date as babel_format_date
@@ -78,3 +79,9 @@ def format_date(day: date | None, lang: str = "vi") -> str:
     if (lang or "vi") == "en":
         return babel_format_date(day, format="d MMM yyyy", locale="en_US")
     return f"{day:%d/%m/%Y}"
+
+
+def unaccent(text: str) -> str:
+    """'Phường Hàm Rồng' → 'phuong ham rong': search that ignores diacritics and case."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()

@@ -132,3 +132,27 @@ def metric_values(wards: pd.DataFrame, metric: str) -> dict[str, float | None]:
             raise ValueError(f"unknown metric {metric!r}")
         values[row.gso_code] = value
     return values
+
+
+@cached(ttl=60)
+def ward_open_incidents(ward: str, limit: int = 20) -> pd.DataFrame:
+    """The ward's open incidents, newest first."""
+    i = m.Incident
+    return _frame("ioc", select(i.id, i.category, i.severity, i.status, i.summary, i.reported_at)
+                  .where(i.ward_code == ward, i.status != "resolved").order_by(i.reported_at.desc()).limit(limit))
+
+
+@cached(ttl=60)
+def ward_citizen_reports(ward: str, now: datetime) -> dict[str, int]:
+    """Citizen reports of the ward in the last 12 months: received, answered, answered late, open, overdue."""
+    r = m.CitizenReport
+    since = now.replace(year=now.year - 1)
+    query = select(
+        func.count().label("received"),
+        func.coalesce(func.sum(case((r.answered_at.is_not(None), 1), else_=0)), 0).label("answered"),
+        func.coalesce(func.sum(case((r.answered_at > r.due_at, 1), else_=0)), 0).label("answered_late"),
+        func.coalesce(func.sum(case((and_(r.answered_at.is_(None), r.due_at >= now), 1), else_=0)), 0).label("open"),
+        func.coalesce(func.sum(case((and_(r.answered_at.is_(None), r.due_at < now), 1), else_=0)), 0).label("overdue"),
+    ).where(r.ward_code == ward, r.received_at >= since)
+    with connect("ioc") as connection:
+        return {k: int(v) for k, v in connection.execute(query).mappings().one().items()}

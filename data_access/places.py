@@ -65,3 +65,14 @@ def ward_camera_density(city: str) -> dict[str, float | None]:
              .outerjoin(counts, counts.c.ward_code == w.gso_code).where(w.city_slug == city))
     with connect("ioc") as connection:
         return {code: (cameras / area if area else None) for code, area, cameras in connection.execute(query)}
+
+
+@cached()
+def find_ward(gso_code: str) -> dict | None:
+    """A ward by GSO code in any city, with its geometry; None when unknown."""
+    w = m.Ward
+    query = select(w.gso_code, w.name, w.type, w.city_slug, w.area_km2, w.population, w.households,
+                   w.centre_lon, w.centre_lat, w.geometry_geojson, w.is_schematic).where(w.gso_code == gso_code)
+    with connect("ioc") as connection:
+        row = connection.execute(query).mappings().first()
+    return dict(row) if row else None

@@ -148,3 +148,19 @@ def _listify(value):
     if isinstance(value, (list, tuple)):
         return [_listify(item) for item in value]
     return value
+
+
+def geojson_bounds(geojson: dict) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of a GeoJSON geometry, feature or collection (Leaflet order)."""
+    from shapely.geometry import shape
+
+    if geojson.get("type") == "FeatureCollection":
+        geometries = [shape(f["geometry"]) for f in geojson["features"] if f.get("geometry")]
+    elif geojson.get("type") == "Feature":
+        geometries = [shape(geojson["geometry"])]
+    else:
+        geometries = [shape(geojson)]
+    if not geometries:
+        return None
+    min_lon, min_lat, max_lon, max_lat = shapely.GeometryCollection(geometries).bounds
+    return [[min_lat, min_lon], [max_lat, max_lon]]

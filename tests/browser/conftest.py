@@ -45,3 +45,13 @@ def offline_tiles(monkeypatch):
     monkeypatch.setenv("TILE_URL", "")
     monkeypatch.setenv("DEFAULT_LANG", "vi")
     monkeypatch.setenv("DEFAULT_CITY", "thanh-hoa")
+
+
+def sign_in(dash_duo, next_path: str = "/", role: str = "staff"):
+    """Open a page, get sent to the login form, sign in, land on the page."""
+    from tests.conftest import TEST_PASSWORD, TEST_USERS
+
+    dash_duo.driver.get(f"{dash_duo.server.url}{next_path}")
+    dash_duo.wait_for_element("#username", timeout=10).send_keys(TEST_USERS[role])
+    dash_duo.find_element("#password").send_keys(TEST_PASSWORD)
+    dash_duo.find_element("#submit").click()

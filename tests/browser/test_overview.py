@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import sign_in
+
 CARD = ".kpi-card[data-code='{}'] .kpi-value"
 
 VALUES = {
@@ -21,16 +23,6 @@ def app(demo_db, offline_tiles):
     from app import app as dash_app
 
     return dash_app
-
-
-def sign_in(dash_duo, next_path: str = "/", role: str = "staff"):
-    """Open a page, get sent to the login form, sign in, land on the page."""
-    from tests.conftest import TEST_PASSWORD, TEST_USERS
-
-    dash_duo.driver.get(f"{dash_duo.server.url}{next_path}")
-    dash_duo.wait_for_element("#username", timeout=10).send_keys(TEST_USERS[role])
-    dash_duo.find_element("#password").send_keys(TEST_PASSWORD)
-    dash_duo.find_element("#submit").click()
 
 
 def _assert_values(dash_duo, lang):

@@ -1,0 +1,137 @@
+"""Map data: URL state parsing (hostile values too), compact packing, ward metrics,
+class breaks, diacritics-insensitive search, and the layer endpoint."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from components.map_state import MapState, parse_map_state, state_query
+from components.ward_map import class_breaks, colour_for, NO_DATA_COLOUR
+from geo.packing import pack_points, unpack_points
+
+WARDS = {"14755", "14758"}
+
+
+@pytest.mark.parametrize("query, expected, notices", [
+    ({}, MapState(), 0),
+    ({"layers": "security,wifi"}, MapState(layers=["security", "wifi"]), 0),
+    ({"layers": "security,<script>,wifi,security"}, MapState(layers=["security", "wifi"]), 1),
+    ({"metric": "coverage';DROP TABLE ward;--"}, MapState(), 1),
+    ({"metric": "key_location_coverage", "ward": "14755"},
+     MapState(metric="key_location_coverage", ward="14755"), 0),
+    ({"ward": "99999"}, MapState(), 1),
+    ({"ward": "1" * 10_000}, MapState(), 1),
+    ({"status": "offline"}, MapState(status=["offline"]), 0),
+    ({"status": ""}, MapState(status=[]), 0),
+    ({"provider": "VNPT,Mobifone"}, MapState(provider=["VNPT"]), 1),
+    ({"layers": ["wifi", "security"]}, MapState(layers=["wifi"]), 0),
+    ({"owner": "nobody"}, MapState(), 1),
+])
+def test_parse_map_state(query, expected, notices):
+    state, found = parse_map_state(query, WARDS)
+    assert state == expected
+    assert len(found) == notices
+    assert all(len(n) < 200 for n in found)
+
+
+def test_state_round_trips_through_the_url():
+    from urllib.parse import parse_qs
+
+    state = MapState(layers=["security"], metric="open_incidents", status=["offline"], ward="14758")
+    query = {k: v[0] for k, v in parse_qs(state_query(state)).items()}
+    assert parse_map_state(query, WARDS) == (state, [])
+    assert state_query(MapState()) == ""
+
+
+def test_packing_round_trip():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"lon": rng.uniform(105, 106, 500), "lat": rng.uniform(19, 20, 500),
+                          "status": rng.choice(["online", "offline"], 500),
+                          "id": [f"380-S{i:06d}" for i in range(1, 501)],
+                          "name": [f"Điểm {i}" for i in range(500)],
+                          "seen": pd.date_range("2026-01-01", periods=500, freq="17min")})
+    frame.loc[3, "seen"] = pd.NaT
+    packed = pack_points(frame, ("status",), ("id", "name"), ("seen",))
+    assert "prefix" in packed["text"]["id"] and "values" in packed["text"]["name"]
+    back = unpack_points(json.loads(json.dumps(packed)))
+    assert np.allclose(back["lon"], frame["lon"], atol=1e-5) and np.allclose(back["lat"], frame["lat"], atol=1e-5)
+    assert list(back["status"]) == list(frame["status"]) and list(back["id"]) == list(frame["id"])
+    assert list(back["name"]) == list(frame["name"])
+    assert back["seen"].isna().tolist() == frame["seen"].isna().tolist()
+    assert (back["seen"].dropna() == frame["seen"].dropna().dt.floor("min")).all()
+
+
+@pytest.mark.parametrize("values, classes, expected", [
+    ([1, 2, 3, 4, 5], 5, [1.8, 2.6, 3.4, 4.2, 5.0]),
+    ([None, None], 5, []),
+    ([7, None, 7], 5, [7.0] * 5),
+])
+def test_class_breaks(values, classes, expected):
+    assert class_breaks(values, classes) == pytest.approx(expected)
+
+
+def test_no_data_is_not_zero():
+    breaks = class_breaks([0, 10, 20])
+    assert colour_for(None, breaks) == NO_DATA_COLOUR
+    assert colour_for(0, breaks) != NO_DATA_COLOUR
+
+
+@pytest.mark.parametrize("query, name", [("ham rong", "Phường Hàm Rồng"), ("dong tho", "Phường Đông Thọ"),
+                                         ("HÀM RỒNG", "Phường Hàm Rồng")])
+def test_search_without_diacritics(query, name):
+    from components.formatting import unaccent
+
+    assert unaccent(query) in unaccent(name)
+
+
+def test_ward_metrics_from_the_database(demo_db):
+    from data_access.map_layers import metric_values, ward_metrics
+
+    wards = ward_metrics.uncached("thanh-hoa", 2022)
+    assert len(wards) == 49
+    density = metric_values(wards, "camera_density")
+    assert sum(wards["cameras"]) > 18_000
+    assert all(v is None or v >= 0 for v in density.values())
+    coverage = metric_values(wards, "key_location_coverage")
+    no_locations = wards.loc[wards["key_locations"].isna(), "gso_code"]
+    assert all(coverage[code] is None for code in no_locations), "a ward without key locations has no data, not 0%"
+    online = metric_values(wards, "online_dossier_rate")
+    assert all(0 <= v <= 100 for v in online.values() if v is not None)
+    with pytest.raises(ValueError):
+        metric_values(wards, "nonsense")
+
+
+@pytest.mark.parametrize("layer", ["security", "traffic", "wifi", "key_locations", "incidents", "sensors"])
+def test_layer_endpoint_matches_the_database_and_revalidates(client_as, layer):
+    from data_access import map_layers
+
+    client = client_as("staff")
+    response = client.get(f"/api/v1/map/thanh-hoa/{layer}", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    points = unpack_points(json.loads(gzip.decompress(response.data)))
+    expected = {"security": lambda: map_layers.camera_points.uncached("thanh-hoa", "security"),
+                "traffic": lambda: map_layers.camera_points.uncached("thanh-hoa", "traffic"),
+                "wifi": lambda: map_layers.access_point_points.uncached("thanh-hoa"),
+                "key_locations": lambda: map_layers.key_location_points.uncached("thanh-hoa"),
+                "incidents": lambda: map_layers.open_incident_points.uncached("thanh-hoa"),
+                "sensors": lambda: map_layers.sensor_points.uncached("thanh-hoa")}[layer]()
+    assert len(points) == len(expected)
+    if layer == "incidents":
+        assert b"summary" not in gzip.decompress(response.data), "incident details never go to the map"
+    again = client.get(f"/api/v1/map/thanh-hoa/{layer}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+@pytest.mark.parametrize("path, status", [("/api/v1/map/thanh-hoa/secret", 404), ("/api/v1/map/atlantis/wifi", 404)])
+def test_layer_endpoint_bad_input(client_as, path, status):
+    response = client_as("staff").get(path)
+    assert response.status_code == status
+    assert "error" in response.get_json()
+
+
+def test_layer_endpoint_needs_login(client_as):
+    assert client_as(None).get("/api/v1/map/thanh-hoa/security").status_code == 401
