@@ -6,6 +6,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
     const LAYER_COLOURS = {security: "#1d4ed8", traffic: "#7c3aed", wifi: "#0891b2", free_wifi: "#db2777",
                            incidents: "#dc2626", sensors: "#059669"};
     const decoded = {};
+    const current = {};  /* layer → the decoded data its features point into (for lazy popups) */
 
     function escapeHtml(text) {
         return String(text).replace(/[&<>"']/g, function (c) {
@@ -43,13 +44,27 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                 lat: lat.map(function (v) { return v / packed.scale; }), columns: columns};
     }
 
+    /* The filtered points reach dash-leaflet as a blob: URL, not as a Dash property: Dash would
+       deep-compare and copy 20,000 features on every filter change (a long task). */
+    const blobUrls = {};
+    function blobUrl(layer, collection) {
+        if (blobUrls[layer]) { URL.revokeObjectURL(blobUrls[layer]); }
+        blobUrls[layer] = URL.createObjectURL(new Blob([JSON.stringify(collection)], {type: "application/json"}));
+        return blobUrls[layer];
+    }
+
+    /* Let the browser paint between heavy steps (no long task). */
+    function nextTask(value) {
+        return new Promise(function (resolve) { setTimeout(function () { resolve(value); }, 0); });
+    }
+
     function load(city, layer) {
         const url = "/api/v1/map/" + encodeURIComponent(city) + "/" + layer;
         if (!decoded[url]) {
             decoded[url] = fetch(url, {credentials: "same-origin"}).then(function (response) {
                 if (!response.ok) { throw new Error("map layer " + layer + ": HTTP " + response.status); }
                 return response.json();
-            }).then(decode).catch(function (error) { delete decoded[url]; throw error; });
+            }).then(decode).then(nextTask).catch(function (error) { delete decoded[url]; throw error; });
         }
         return decoded[url];
     }
@@ -88,18 +103,33 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         return true;
     }
 
-    function features(layer, data, filters, wardNames) {
-        const out = [];
+    /* Features are built once per layer and reused: a filter change only selects among them. */
+    function allFeatures(layer, data, wardNames) {
+        if (data.features && data.wardNames === wardNames) { return data.features; }
         const c = data.columns;
+        const out = new Array(data.n);
+        current[layer] = {data: data, wardNames: wardNames};
         for (let i = 0; i < data.n; i++) {
-            if (!keep(layer, c, i, filters)) { continue; }
-            const properties = {layer: layer, popup: popupHtml(layer, c, i, wardNames)};
-            if (c.id) { properties.id = c.id[i]; }
+            /* Short keys: the features are serialised for every filter change. */
+            const properties = {layer: layer, row: i};
             if (c.status) { properties.status = c.status[i]; }
             if (c.kind) { properties.kind = c.kind[i]; }
             if (c.security) { properties.covered = c.security[i] === "1" || c.traffic[i] === "1"; }
-            out.push({type: "Feature", geometry: {type: "Point", coordinates: [data.lon[i], data.lat[i]]},
-                      properties: properties});
+            out[i] = {type: "Feature", properties: properties,
+                      geometry: {type: "Point", coordinates: [Math.round(data.lon[i] * 1e5) / 1e5,
+                                                              Math.round(data.lat[i] * 1e5) / 1e5]}};
+        }
+        data.features = out;
+        data.wardNames = wardNames;
+        return out;
+    }
+
+    function features(layer, data, filters, wardNames) {
+        const all = allFeatures(layer, data, wardNames);
+        const c = data.columns;
+        const out = [];
+        for (let i = 0; i < data.n; i++) {
+            if (keep(layer, c, i, filters)) { out.push(all[i]); }
         }
         return {type: "FeatureCollection", features: out};
     }
@@ -116,6 +146,16 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         },
         wardHover: function () { return {weight: 3, color: "#f59e0b"}; },
 
+        /* Popups are built when opened, not for all 20,000 points up front. */
+        bindPopup: function (feature, layer) {
+            const p = feature.properties;
+            if (p.row === undefined || !current[p.layer]) { return; }
+            layer.bindPopup(function () {
+                const entry = current[p.layer];
+                return popupHtml(p.layer, entry.data.columns, p.row, entry.wardNames);
+            });
+        },
+
         pointToLayer: function (feature, latlng) {
             const p = feature.properties;
             let colour = LAYER_COLOURS[p.layer] || "#334155";
@@ -126,7 +166,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                 /* A DOM marker (not canvas), so what is drawn can be counted and inspected. */
                 return L.marker(latlng, {icon: L.divIcon({className: "point-marker", iconSize: L.point(12, 12),
                                                           html: "<span style='background:" + colour + "'></span>"}),
-                                         title: p.id || ""});
+                                         title: p.status || ""});
             }
             const radius = p.layer === "incidents" ? 8 : (p.layer === "key_locations" ? 6 : 5);
             return L.circleMarker(latlng, {radius: radius, color: "#ffffff", weight: 1, fillColor: colour,
@@ -167,8 +207,15 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             });
             return Promise.all(wanted).then(function (collections) {
                 const counts = {};
+                const urls = [];
                 POINT_LAYERS.forEach(function (layer, i) { counts[layer] = collections[i].features.length; });
-                return collections.concat([counts]);
+                /* One layer per task, so no single task serialises every layer. */
+                return POINT_LAYERS.reduce(function (chain, layer, i) {
+                    return chain.then(function () {
+                        urls.push(blobUrl(layer, collections[i]));
+                        return collections[i].features.length > 2000 ? nextTask() : null;
+                    });
+                }, Promise.resolve()).then(function () { return urls.concat([counts]); });
             });
         },
 

@@ -81,3 +81,38 @@ def target_progress(value: Number | None, target: Number | None, higher_is_bette
     if value <= 0:
         return 100.0
     return max(0.0, min(100.0, 100.0 * target / value))
+
+
+def linear_projection(series: dict[int, float | None], year: int) -> float | None:
+    """Least-squares line through the yearly values, read at `year`; None with fewer than 2 points."""
+    points = [(y, v) for y, v in sorted(series.items()) if v is not None]
+    if len(points) < 2:
+        return None
+    n = len(points)
+    mean_x = sum(y for y, _ in points) / n
+    mean_y = sum(v for _, v in points) / n
+    spread = sum((y - mean_x) ** 2 for y, _ in points)
+    slope = sum((y - mean_x) * (v - mean_y) for y, v in points) / spread
+    return mean_y + slope * (year - mean_x)
+
+
+AT_RISK_MARGIN = 0.10
+
+
+def target_status(projected: float | None, current: float | None, target: float, comparator: str = ">=",
+                  higher_is_better: bool = True) -> str:
+    """on_track when the projection reaches the target; at_risk when it falls short by at most 10%
+    of the target; off_track otherwise; no_data without any value. With a single value the
+    current value stands in for the projection."""
+    value = projected if projected is not None else current
+    if value is None:
+        return "no_data"
+    if not higher_is_better:
+        reached = value <= target
+        short = (value - target) / target if target else 1.0
+    else:
+        reached = value > target if comparator == ">" else value >= target
+        short = (target - value) / target if target else 0.0
+    if reached:
+        return "on_track"
+    return "at_risk" if short <= AT_RISK_MARGIN else "off_track"

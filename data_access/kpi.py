@@ -25,12 +25,11 @@ def _count_if(condition) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
-    """Counts over dossiers received in the period (one GROUP-free pass)."""
+def _dossier_columns() -> list:
     d = m.Dossier
     finished = d.finished_at.is_not(None)
     on_time = and_(finished, d.finished_at <= d.promised_at)
-    query = select(
+    return [
         func.count().label("received"),
         _count_if(d.channel == "online").label("online"),
         _count_if(d.digitised.is_(True)).label("digitised"),
@@ -44,12 +43,48 @@ def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> di
         _count_if(d.level == 4).label("level4"),
         _count_if(and_(d.level == 4, finished)).label("level4_processed"),
         _count_if(and_(d.level == 4, on_time)).label("level4_on_time"),
-    ).where(d.city_slug == city, d.received_at >= period.start_dt, d.received_at < period.end_dt)
+    ]
+
+
+def _in_period(column, period: Period):
+    return and_(column >= period.start_dt, column < period.end_dt)
+
+
+def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
+    """Counts over dossiers received in the period (one pass, no GROUP BY)."""
+    d = m.Dossier
+    query = select(*_dossier_columns()).where(d.city_slug == city, _in_period(d.received_at, period))
     if ward:
         query = query.where(d.ward_code == ward)
     with connect("kpi") as connection:
         row = connection.execute(query).mappings().one()
     return {key: int(value) for key, value in row.items()}
+
+
+@cached()
+def dossier_aggregates_by_ward(city: str, period: Period) -> list[dict]:
+    """The same counts for every ward in one GROUP BY query: [{ward_code, received, ...}]."""
+    d = m.Dossier
+    query = (select(d.ward_code, *_dossier_columns())
+             .where(d.city_slug == city, _in_period(d.received_at, period)).group_by(d.ward_code))
+    with connect("kpi") as connection:
+        return [{key: (value if key == "ward_code" else int(value)) for key, value in row.items()}
+                for row in connection.execute(query).mappings()]
+
+
+@cached()
+def feedback_aggregates(city: str, period: Period) -> dict[str, int]:
+    """Citizen reports received in the period: answered within the 15-working-day deadline, and
+    complaints about public services (the complaint share of the satisfaction proxy)."""
+    r = m.CitizenReport
+    query = select(
+        func.count().label("reports"),
+        _count_if(and_(r.answered_at.is_not(None), r.answered_at <= r.due_at)).label("answered_in_time"),
+        _count_if(r.answered_at.is_not(None)).label("answered"),
+        _count_if(r.category == "public_service").label("service_complaints"),
+    ).where(r.city_slug == city, _in_period(r.received_at, period))
+    with connect("ioc") as connection:
+        return {key: int(value) for key, value in connection.execute(query).mappings().one().items()}
 
 
 def procedure_aggregates(city: str, period: Period) -> dict[str, int]:
@@ -183,6 +218,13 @@ def _computed(city: str, period: Period, ward: str | None) -> dict[str, float | 
             "env.air_stations": environment["air_stations"],
             "env.water_stations": environment["water_stations"],
             "env.pm25_mean": environment["pm25_mean"],
+        })
+        feedback = feedback_aggregates(city, period)
+        values.update({
+            "services.feedback_on_time_rate": f.rate(feedback["answered_in_time"], feedback["reports"]),
+            "services.satisfaction_proxy": f.satisfaction_proxy(
+                dossiers["processed"] - dossiers["on_time"], min(feedback["service_complaints"], dossiers["processed"]),
+                dossiers["processed"]),
         })
     return values
 

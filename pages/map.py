@@ -50,8 +50,9 @@ def layout(**query) -> html.Div:
     tile_url = settings.get("TILE_URL")
     tiles = [dl.TileLayer(url=tile_url, attribution=settings.get("TILE_ATTRIBUTION"))] if tile_url else []
     point_layers = [
-        dl.GeoJSON(id={"type": ids.MAP_POINT_LAYER, "layer": layer}, data=None, cluster=layer in CLUSTERED,
+        dl.GeoJSON(id={"type": ids.MAP_POINT_LAYER, "layer": layer}, cluster=layer in CLUSTERED,
                    zoomToBoundsOnClick=True, pointToLayer={"variable": "iocMap.pointToLayer"},
+                   onEachFeature={"variable": "iocMap.bindPopup"},
                    clusterToLayer={"variable": "iocMap.clusterToLayer"} if layer in CLUSTERED else None,
                    superClusterOptions={"radius": 70, "maxZoom": 17})
         for layer in POINT_LAYERS
@@ -161,7 +162,7 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
 
 clientside_callback(
     "window.iocMap.updateLayers",
-    *[Output({"type": ids.MAP_POINT_LAYER, "layer": layer}, "data") for layer in POINT_LAYERS],
+    *[Output({"type": ids.MAP_POINT_LAYER, "layer": layer}, "url") for layer in POINT_LAYERS],
     Output(ids.MAP_COUNTS_STORE, "data"),
     Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_STATUS, "value"),
     Input(ids.MAP_OWNER, "value"), Input(ids.MAP_PROVIDER, "value"), Input(ids.MAP_AP_KIND, "value"),

@@ -37,7 +37,22 @@ def secret_key() -> str:
                 f"refusing to start: APP_ENV=production needs SECRET_KEY of at least {MIN_KEY_LENGTH} "
                 "random characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
         return key
-    return key or secrets.token_hex(32)
+    return key or _development_key()
+
+
+def _development_key() -> str:
+    """A random key kept in var/ so that restarts and several workers share sessions (development only)."""
+    path = settings.VAR_DIR / "secret_key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    except OSError:
+        return secrets.token_hex(32)
 
 
 def init_security(app: dash.Dash) -> None:
@@ -135,7 +150,7 @@ def content_security_policy(app: dash.Dash) -> str:
     ancestors = settings.get("FRAME_ANCESTORS").strip() or "'none'"
     return "; ".join([
         "default-src 'self'", f"script-src 'self' {hashes}", "style-src 'self' 'unsafe-inline'",
-        f"img-src {' '.join(images)}", "font-src 'self' data:", "connect-src 'self'",
+        f"img-src {' '.join(images)}", "font-src 'self' data:", "connect-src 'self' blob:",
         "object-src 'none'", "base-uri 'self'", "form-action 'self'", f"frame-ancestors {ancestors}",
     ])
 

@@ -1,0 +1,42 @@
+"""Table export to CSV and XLSX, safe to open in a spreadsheet.
+
+Text cells starting with =, +, -, @ (or tab / carriage return) are prefixed
+with an apostrophe so Excel and LibreOffice show them instead of running them
+(CSV/formula injection). Numbers stay numbers.
+"""
+from __future__ import annotations
+
+import io
+import numbers
+
+import pandas as pd
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell (and header) escaped."""
+    out = frame.copy()
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = [v if isinstance(v, numbers.Number) else escape_formula(v) for v in out[column]]
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM so Excel shows Vietnamese diacritics correctly."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe_frame(frame).to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
