@@ -44,15 +44,6 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                 lat: lat.map(function (v) { return v / packed.scale; }), columns: columns};
     }
 
-    /* The filtered points reach dash-leaflet as a blob: URL, not as a Dash property: Dash would
-       deep-compare and copy 20,000 features on every filter change (a long task). */
-    const blobUrls = {};
-    function blobUrl(layer, collection) {
-        if (blobUrls[layer]) { URL.revokeObjectURL(blobUrls[layer]); }
-        blobUrls[layer] = URL.createObjectURL(new Blob([JSON.stringify(collection)], {type: "application/json"}));
-        return blobUrls[layer];
-    }
-
     /* Let the browser paint between heavy steps (no long task). */
     function nextTask(value) {
         return new Promise(function (resolve) { setTimeout(function () { resolve(value); }, 0); });
@@ -207,15 +198,8 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             });
             return Promise.all(wanted).then(function (collections) {
                 const counts = {};
-                const urls = [];
                 POINT_LAYERS.forEach(function (layer, i) { counts[layer] = collections[i].features.length; });
-                /* One layer per task, so no single task serialises every layer. */
-                return POINT_LAYERS.reduce(function (chain, layer, i) {
-                    return chain.then(function () {
-                        urls.push(blobUrl(layer, collections[i]));
-                        return collections[i].features.length > 2000 ? nextTask() : null;
-                    });
-                }, Promise.resolve()).then(function () { return urls.concat([counts]); });
+                return collections.concat([counts]);
             });
         },
 

@@ -92,6 +92,19 @@ def browser():
     return driver
 
 
+def hard_quit(driver) -> None:
+    """Close a browser even when its page is still busy (the naive peer can hang for minutes)."""
+    import psutil
+
+    try:
+        service = psutil.Process(driver.service.process.pid)
+        for child in service.children(recursive=True):
+            child.kill()
+        service.kill()
+    except psutil.Error:
+        pass
+
+
 def transferred(driver) -> int:
     return int(driver.execute_script("""
         const nav = performance.getEntriesByType('navigation').map(e => e.transferSize);
@@ -202,12 +215,7 @@ def measure_peer(kind: str, env: dict, total: int, runs: int, limit: float) -> d
             try:
                 driver.set_page_load_timeout(limit)
                 started = time.perf_counter()
-                try:
-                    driver.get(f"http://127.0.0.1:{port}/")
-                except TimeoutException:
-                    times.append(None)
-                    sizes.append(None)
-                    break
+                driver.get(f"http://127.0.0.1:{port}/")
                 if kind == "naive":
                     seconds = wait_ready(driver, total, max(1.0, limit - (time.perf_counter() - started)))
                 else:
@@ -221,8 +229,11 @@ def measure_peer(kind: str, env: dict, total: int, runs: int, limit: float) -> d
                         time.sleep(0.05)
                 times.append(seconds)
                 sizes.append(transferred(driver) if seconds is not None else None)
+            except TimeoutException:
+                times.append(None)
+                sizes.append(None)
             finally:
-                driver.quit()
+                hard_quit(driver)
             if times[-1] is None:
                 break
     finally:

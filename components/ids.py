@@ -45,3 +45,20 @@ MAP_URL_SINK = "map-url-sink"
 MAP_TITLE = "map-title"
 
 WARD_BODY = "ward-body"
+
+
+def period_ids(page: str) -> dict[str, str]:
+    """Ids of the shared period controls on one page (kind, period, comparison)."""
+    return {"kind": f"{page}-period-kind", "period": f"{page}-period", "compare": f"{page}-compare",
+            "sink": f"{page}-url-sink"}
+
+
+SERVICES_CARDS = "services-cards"
+SERVICES_WARD_CHART = "services-ward-chart"
+SERVICES_MONTHLY = "services-monthly"
+SERVICES_TABLE = "services-table"
+SERVICES_EXPORT = "services-export"  # pattern: {"type": SERVICES_EXPORT, "format": "csv" | "xlsx"}
+SERVICES_DOWNLOAD = "services-download"
+SERVICES_HEADING = "services-heading"
+TARGETS_BODY = "targets-body"
+DIGITAL_BODY = "digital-body"

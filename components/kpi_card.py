@@ -18,7 +18,7 @@ def next_target(targets: list[dict], code: str, year: int) -> dict | None:
 
 
 def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, source: str,
-                  lang: str) -> html.Div:
+                  lang: str, compared_label: str | None = None) -> html.Div:
     source = source_label(source, lang)
     delta = change(value, previous)
     delta_unit = "pp" if item.unit == "%" else ("" if item.unit == "count" else " " + item.unit)
@@ -33,7 +33,7 @@ def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, sour
                  id={"type": ids.KPI_VALUE, "index": item.code},
                  className="kpi-value" if value is not None else "kpi-value kpi-missing"),
         html.Div([html.Span(f"{arrow} {format_delta(delta, lang, delta_unit)}".strip(), className=trend_class),
-                  html.Span(" " + t("card.vs_last_year", lang), className="muted")],
+                  html.Span(" " + (compared_label or t("card.vs_last_year", lang)), className="muted")],
                  className="kpi-delta") if delta is not None else html.Div(" ", className="kpi-delta"),
         _target_line(item, value, target, lang),
         html.Div(f"{t('card.source', lang)}: {source}", className="kpi-source"),
@@ -47,8 +47,8 @@ def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> h
     if target is None:
         return html.Div(t("card.no_target", lang), className="kpi-target muted")
     progress = target_progress(value, target["value"], item.higher_is_better)
-    label = (f"{t('card.target', lang)} {target['year']}: {target['comparator'].replace('>=', '≥')} "
-             f"{format_value(target['value'], item.unit, lang)}")
+    heading = t(target["title_key"], lang) if target.get("title_key") else f"{t('card.target', lang)} {target['year']}"
+    label = f"{heading}: {target['comparator'].replace('>=', '≥')} {format_value(target['value'], item.unit, lang)}"
     bar = html.Div(html.Div(className="progress-fill", style={"width": f"{progress or 0:.0f}%"}),
                    className="progress", role="progressbar",
                    **{"aria-valuenow": f"{progress or 0:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})

@@ -279,3 +279,37 @@ def data_as_of(city: str):
         stamps = [connection.execute(q).scalar_one() for q in queries]
     stamps = [s for s in stamps if s is not None]
     return max(stamps) if stamps else None
+
+
+def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
+    """One row per ward of the city: dossier volumes and Decision 766 rates (None = no dossiers)."""
+    import pandas as pd
+
+    from data_access.places import wards_frame
+
+    wards = wards_frame(city)[["gso_code", "name"]]
+    counts = {row["ward_code"]: row for row in dossier_aggregates_by_ward(city, period)}
+    rows = []
+    for code, name in zip(wards["gso_code"], wards["name"]):
+        c = counts.get(code, {})
+        rows.append({
+            "gso_code": code, "ward": name, "dossiers": c.get("received", 0),
+            "online_rate": f.online_submission_rate(c.get("online"), c.get("received")),
+            "on_time_rate": f.on_time_rate(c.get("on_time"), c.get("processed")),
+            "digitised_rate": f.digitised_rate(c.get("digitised"), c.get("received")),
+            "level3": c.get("level3", 0), "level4": c.get("level4", 0),
+        })
+    return pd.DataFrame(rows)
+
+
+@cached()
+def monthly_dossiers(city: str, year: int) -> list[dict]:
+    """Dossiers received and on-time rate per month of a year (12 rows, None where no dossiers)."""
+    from data_access.periods import Period as P
+
+    out = []
+    for month in range(1, 13):
+        counts = dossier_aggregates(city, P("month", year, month))
+        out.append({"month": month, "received": counts["received"],
+                    "on_time_rate": f.on_time_rate(counts["on_time"], counts["processed"])})
+    return out

@@ -7,21 +7,13 @@ Vectorised with numpy business-day arithmetic so a year of 25,000 dossiers or
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
-
-import holidays
 import numpy as np
 import pandas as pd
 
+from data_access.working_days import vietnam_holidays
+
 OFFICE_OPENS_S = 7 * 3600 + 30 * 60
 OFFICE_HOURS_S = 9 * 3600
-
-
-@lru_cache(maxsize=4)
-def vietnam_holidays(first_year: int = 2014, last_year: int = 2032) -> np.ndarray:
-    """Public holidays as datetime64[D], for numpy's busday functions."""
-    days = holidays.country_holidays("VN", years=range(first_year, last_year + 1))
-    return np.array(sorted(days.keys()), dtype="datetime64[D]")
 
 
 def year_bounds(year: int, now: datetime) -> tuple[datetime, datetime]:

@@ -22,6 +22,11 @@ from geo.schematic import geojson_bounds
 dash.register_page(__name__, path="/map", name="Bản đồ", name_en="Map", order=1, nav=True, title="Bản đồ – IOC")
 
 CLUSTERED = {"security", "traffic", "wifi"}
+# The colours assets/map.js draws points with (status, access-point kind, key-location coverage).
+POINT_LEGEND = (("status.online", "#16a34a"), ("status.offline", "#dc2626"), ("status.maintenance", "#f59e0b"),
+                ("ap.public_internet_point", "#0891b2"), ("ap.free_wifi", "#db2777"),
+                ("map.key_covered", "#16a34a"), ("map.key_uncovered", "#dc2626"),
+                ("map.layer.incidents", "#dc2626"), ("map.layer.sensors", "#059669"))
 
 
 def _ward_options(city: str) -> list[dict]:
@@ -114,7 +119,10 @@ def render_wards(city: str, metric: str, layers: list[str], lang: str):
     unit = t(f"map.metric.{metric}", lang)
     legend_block = [legend(data["breaks"], unit, lang),
                     html.Div([html.Span(className="swatch", style={"background": NO_DATA_COLOUR}),
-                              t("map.no_data", lang)], className="legend-row")]
+                              t("map.no_data", lang)], className="legend-row"),
+                    html.Div([html.Div([html.Span(className="dot", style={"background": colour}), t(key, lang)],
+                                       className="legend-row") for key, colour in POINT_LEGEND],
+                             className="point-legend")]
     return data, legend_block, options, names
 
 
@@ -162,7 +170,7 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
 
 clientside_callback(
     "window.iocMap.updateLayers",
-    *[Output({"type": ids.MAP_POINT_LAYER, "layer": layer}, "url") for layer in POINT_LAYERS],
+    *[Output({"type": ids.MAP_POINT_LAYER, "layer": layer}, "data") for layer in POINT_LAYERS],
     Output(ids.MAP_COUNTS_STORE, "data"),
     Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_STATUS, "value"),
     Input(ids.MAP_OWNER, "value"), Input(ids.MAP_PROVIDER, "value"), Input(ids.MAP_AP_KIND, "value"),

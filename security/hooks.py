@@ -150,7 +150,7 @@ def content_security_policy(app: dash.Dash) -> str:
     ancestors = settings.get("FRAME_ANCESTORS").strip() or "'none'"
     return "; ".join([
         "default-src 'self'", f"script-src 'self' {hashes}", "style-src 'self' 'unsafe-inline'",
-        f"img-src {' '.join(images)}", "font-src 'self' data:", "connect-src 'self' blob:",
+        f"img-src {' '.join(images)}", "font-src 'self' data:", "connect-src 'self'",
         "object-src 'none'", "base-uri 'self'", "form-action 'self'", f"frame-ancestors {ancestors}",
     ])
 

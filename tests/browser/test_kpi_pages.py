@@ -1,0 +1,88 @@
+"""KPI pages in a real browser: the period and comparison controls change the figures
+to the database's values, the ward table exports what it shows, targets show status."""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+import time
+
+import pytest
+
+from tests.browser.conftest import sign_in
+
+CARD = ".kpi-card[data-code='{}'] .kpi-value"
+
+
+@pytest.fixture
+def app(demo_db, offline_tiles):
+    from app import app as dash_app
+
+    return dash_app
+
+
+def _db_value(code: str, period: str):
+    from components.formatting import format_value
+    from data_access import periods
+    from data_access.indicators import BY_CODE
+    from data_access.kpi import compute_kpis
+
+    return format_value(compute_kpis.uncached("thanh-hoa", periods.parse(period))[code], BY_CODE[code].unit, "vi")
+
+
+def test_services_period_controls_and_export(dash_duo, app):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2022&lang=vi")
+    dash_duo.wait_for_text_to_equal(CARD.format("services.level3_dossiers"), "5.849", timeout=20)
+    dash_duo.wait_for_text_to_equal(CARD.format("services.level3_on_time_rate"), "99,98%", timeout=10)
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "2021", timeout=10)
+    dash_duo.select_dcc_dropdown("#services-period", value="2021")
+    dash_duo.wait_for_text_to_equal(CARD.format("services.level3_dossiers"), _db_value("services.level3_dossiers", "2021"),
+                                    timeout=20)
+    dash_duo.find_element("#services-period-kind input[value='quarter']").click()
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "Q", timeout=20)
+    shown_period = dash_duo.find_element("#services-period").text.strip().splitlines()[0]
+    dash_duo.wait_for_text_to_equal(CARD.format("services.on_time_rate"),
+                                    _db_value("services.on_time_rate", shown_period), timeout=20)
+    assert f"period={shown_period}" in dash_duo.driver.current_url
+    dash_duo.find_element("#services-compare input[value='last_year']").click()
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta",
+                                    str(int(shown_period[:4]) - 1), timeout=20)
+    rows = dash_duo.find_elements("#services-ward-table tbody tr")
+    assert len(rows) > 10
+    dash_duo.find_element("button[id*='\"format\":\"csv\"']").click()
+    deadline, files = time.time() + 15, []
+    while time.time() < deadline and not files:
+        files = glob.glob(os.path.join(dash_duo.download_path, "*.csv"))
+        time.sleep(0.2)
+    assert files, "no CSV was downloaded"
+    with open(files[0], encoding="utf-8-sig") as handle:
+        exported = list(csv.reader(handle))
+    from data_access import periods
+    from data_access.kpi import services_by_ward
+
+    expected = services_by_ward("thanh-hoa", periods.parse(shown_period))
+    assert len(exported) == len(expected) + 1
+    assert sum(int(row[2]) for row in exported[1:]) == expected["dossiers"].sum()
+    assert dash_duo.get_logs() == []
+
+
+def test_targets_page(dash_duo, app):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/targets?lang=vi")
+    dash_duo.wait_for_element(".targets-table", timeout=20)
+    dash_duo.wait_for_contains_text(".status[data-code='citizens.egov_app_rate']", "Chưa có dữ liệu", timeout=10)
+    statuses = dash_duo.find_elements(".targets-table .status")
+    assert len(statuses) == 12
+    assert dash_duo.find_element(".rule").text.startswith("Quy tắc")
+    assert dash_duo.get_logs() == []
+
+
+def test_digital_page(dash_duo, app):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/digital?period=2022")
+    dash_duo.wait_for_text_to_equal(CARD.format("docs.sent"), "107.397", timeout=20)
+    dash_duo.wait_for_text_to_equal(CARD.format("infra.fibre_km"), "273 km", timeout=10)
+    dash_duo.wait_for_text_to_equal(CARD.format("internet.household_rate"), "99,13%", timeout=10)
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,178 @@
+"""The KPI pages' data: formulas on hand-made records (on-time boundary, empty period,
+working days across Tết), ward breakdowns that add up, targets and their status,
+period controls, and safe export."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from components.export import escape_formula, to_csv_bytes, to_xlsx_bytes
+from components.period_controls import default_period, parse_query, period_options
+from data_access import periods
+from data_access.formulas import linear_projection, target_status
+
+
+@pytest.fixture
+def tiny_db(tmp_path):
+    """Empty IOC and KPI databases with one city, for hand-made records."""
+    from data_access.db import get_engine, init_db
+    from tests.conftest import use_databases
+
+    use_databases(f"sqlite:///{tmp_path / 'ioc.db'}", f"sqlite:///{tmp_path / 'kpi.db'}")
+    init_db("ioc")
+    init_db("kpi")
+    return get_engine("kpi", writable=True)
+
+
+def _dossier(i, received, promised, finished, level=3):
+    return {"id": i, "city_slug": "test", "procedure_id": 1, "ward_code": "1", "channel": "online",
+            "level": level, "received_at": received, "promised_at": promised, "finished_at": finished,
+            "digitised": True, "fee_required": False, "paid_online": False}
+
+
+def test_on_time_boundary_and_empty_period(tiny_db):
+    from data_access import models as m
+    from data_access.kpi import dossier_aggregates
+
+    promised = datetime(2024, 3, 10, 17, 0)
+    rows = [_dossier(1, datetime(2024, 3, 1, 9), promised, promised),                     # exactly on time
+            _dossier(2, datetime(2024, 3, 1, 9), promised, datetime(2024, 3, 10, 17, 1)),  # one minute late
+            _dossier(3, datetime(2024, 3, 2, 9), promised, datetime(2024, 3, 5, 9)),       # early
+            _dossier(4, datetime(2024, 3, 3, 9), promised, None)]                          # not finished
+    with tiny_db.begin() as connection:
+        connection.execute(m.Procedure.__table__.insert(), [{
+            "id": 1, "city_slug": "test", "code": "T.1", "name": "Thủ tục thử", "field": "Hộ tịch",
+            "online_level": 3, "active_from": date(2020, 1, 1), "online_from": date(2020, 1, 1)}])
+        connection.execute(m.Dossier.__table__.insert(), rows)
+    counts = dossier_aggregates("test", periods.parse("2024-03"))
+    assert (counts["received"], counts["processed"], counts["on_time"]) == (4, 3, 2)
+    assert dossier_aggregates("test", periods.parse("2024-04"))["received"] == 0
+    from data_access.kpi import compute_kpis
+
+    march = compute_kpis.uncached("test", periods.parse("2024-03"))
+    assert march["services.level3_on_time_rate"] == pytest.approx(200 / 3)
+    empty = compute_kpis.uncached("test", periods.parse("2024-04"))
+    assert empty["services.on_time_rate"] is None and empty["services.digitised_rate"] is None
+
+
+@pytest.mark.parametrize("start, days, due", [
+    ("2023-01-19 10:00", 1, "2023-01-27 10:00"),    # Tết 20-26 Jan 2023
+    ("2023-01-19 10:00", 15, "2023-02-16 10:00"),
+    ("2023-04-28 09:00", 1, "2023-05-04 09:00"),    # 30/4, 1/5 and the swapped days
+    ("2024-03-08 16:00", 1, "2024-03-11 16:00"),    # Friday → Monday
+    ("2024-03-04 08:00", 15, "2024-03-25 08:00"),   # three plain weeks
+])
+def test_feedback_deadline_in_working_days(start, days, due):
+    from data_access.working_days import add_working_days as one
+    from demo.timegen import add_working_days as many
+
+    assert many(pd.Series(pd.to_datetime([start])), days).iloc[0] == pd.Timestamp(due)
+    assert one(datetime.fromisoformat(start), days) == datetime.fromisoformat(due)
+
+
+@pytest.mark.parametrize("series, year, expected", [
+    ({2020: 10, 2021: 20, 2022: 30}, 2025, 60.0),
+    ({2020: 10, 2021: None, 2022: 30}, 2024, 50.0),
+    ({2022: 40}, 2025, None),
+    ({}, 2025, None),
+])
+def test_linear_projection(series, year, expected):
+    result = linear_projection(series, year)
+    assert (result is None) if expected is None else result == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("projected, current, target, comparator, higher, status", [
+    (95, 80, 90, ">=", True, "on_track"),
+    (90, 80, 90, ">=", True, "on_track"),
+    (90, 80, 90, ">", True, "at_risk"),
+    (82, 80, 90, ">=", True, "at_risk"),
+    (70, 60, 90, ">=", True, "off_track"),
+    (None, 85, 90, ">=", True, "at_risk"),
+    (None, None, 90, ">=", True, "no_data"),
+    (20, 30, 25, "<=", False, "on_track"),
+    (40, 30, 25, "<=", False, "off_track"),
+])
+def test_target_status(projected, current, target, comparator, higher, status):
+    assert target_status(projected, current, target, comparator, higher) == status
+
+
+def test_ward_breakdown_adds_up_to_the_city(demo_db):
+    from data_access.kpi import compute_kpis, services_by_ward
+
+    wards = services_by_ward("thanh-hoa", periods.year(2022))
+    assert len(wards) == 49
+    assert wards["dossiers"].sum() == 25_000
+    assert wards["level3"].sum() == 5_849 and wards["level4"].sum() == 1_988
+    city = compute_kpis.uncached("thanh-hoa", periods.year(2022))
+    assert wards["dossiers"].sum() == city["services.dossiers_total"]
+    assert wards["on_time_rate"].between(0, 100).all()
+
+
+def test_monthly_series_adds_up(demo_db):
+    from data_access.kpi import monthly_dossiers
+
+    months = monthly_dossiers.uncached("thanh-hoa", 2022)
+    assert [m["month"] for m in months] == list(range(1, 13))
+    assert sum(m["received"] for m in months) == 25_000
+
+
+def test_every_facts_target_is_on_the_targets_page(demo_db):
+    from data_access.targets import target_rows
+
+    rows = target_rows("thanh-hoa", datetime(2026, 11, 20))
+    by_key = {(row["indicator_code"], row["year"]): row for row in rows}
+    facts = {("ioc.services_integrated_rate", 2025), ("meetings.electronic_rate", 2025),
+             ("camera.key_locations_security_rate", 2025), ("camera.key_locations_traffic_rate", 2025),
+             ("citizens.e_account_rate", 2025), ("meetings.electronic_rate", 2030), ("gov.reports_on_system_rate", 2030),
+             ("citizens.egov_app_rate", 2030), ("safety.fire_warning_rate", 2030),
+             ("economy.ecommerce_household_rate", 2030), ("economy.ecommerce_business_rate", 2030),
+             ("economy.online_shopping_rate", 2030)}
+    assert set(by_key) == facts
+    assert by_key[("meetings.electronic_rate", 2025)]["current"] == pytest.approx(91.0, abs=0.01)
+    assert by_key[("citizens.egov_app_rate", 2030)]["status"] == "no_data"
+    assert by_key[("citizens.egov_app_rate", 2030)]["current"] is None
+    statuses = {row["status"] for row in rows}
+    assert statuses <= {"on_track", "at_risk", "off_track", "no_data"}
+    assert by_key[("camera.key_locations_security_rate", 2025)]["gap"] == pytest.approx(80 - 78, abs=0.5)
+
+
+@pytest.mark.parametrize("query, key, compare, notices", [
+    ({"period": "2022-Q3", "compare": "last_year"}, "2022-Q3", "last_year", 0),
+    ({"period": "2022-07"}, "2022-07", "previous", 0),
+    ({"period": "2099"}, None, "previous", 1),
+    ({"period": "2019"}, None, "previous", 1),
+    ({"period": "<svg onload=alert(1)>", "compare": "x" * 500}, None, "previous", 2),
+])
+def test_period_query(query, key, compare, notices):
+    period, chosen, found = parse_query(query)
+    assert period.key == (key or default_period("year"))
+    assert chosen == compare and len(found) == notices
+    assert all(len(n) < 60 for n in found)
+
+
+def test_period_options_stop_today():
+    options = [o["value"] for o in period_options("month", date(2026, 11, 24))]
+    assert options[0] == "2026-11" and options[-1] == "2020-01" and "2026-12" not in options
+    assert [o["value"] for o in period_options("quarter", date(2026, 11, 24))][0] == "2026-Q4"
+    assert default_period("quarter", date(2026, 11, 24)) == "2026-Q3"
+    assert default_period("month", date(2026, 1, 5)) == "2025-12"
+
+
+@pytest.mark.parametrize("value, expected", [("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("-2", "'-2"),
+                                             ("@SUM(A1)", "'@SUM(A1)"), ("\t=x", "'\t=x"), ("Hàm Rồng", "Hàm Rồng"),
+                                             (-2, -2), (99.5, 99.5), (None, None)])
+def test_escape_formula(value, expected):
+    assert escape_formula(value) == expected
+
+
+def test_csv_and_xlsx_exports_are_safe():
+    frame = pd.DataFrame({"ward": ["=HYPERLINK(\"x\")", "Phường Hàm Rồng"], "rate": [-1.5, 99.13]})
+    csv = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv and "Phường Hàm Rồng" in csv and "-1.5" in csv
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
+    assert sheet["A2"].value == "'=HYPERLINK(\"x\")" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == -1.5 and sheet["B3"].value == 99.13
