@@ -104,10 +104,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "targets.heading": ("Mục tiêu đô thị thông minh 2025 và 2030", "Smart-city targets for 2025 and 2030"),
     "targets.rule": ("Quy tắc: xu hướng là đường bình phương tối thiểu qua các giá trị hằng năm, kéo đến năm mục tiêu. "
                      "Đúng tiến độ khi xu hướng đạt mục tiêu; có nguy cơ khi thiếu không quá {margin}% giá trị mục tiêu; "
-                     "chậm tiến độ khi thiếu nhiều hơn. Chỉ có một giá trị thì dùng giá trị hiện tại.",
+                     "chậm tiến độ khi thiếu nhiều hơn. Chỉ có một giá trị thì dùng giá trị hiện tại. "
+                     "Mục tiêu đã đến hạn được đánh giá theo số liệu thực tế của năm mục tiêu: chưa đạt là chậm tiến độ.",
                      "Rule: the trend is the least-squares line through the yearly values, extended to the target year. "
                      "On track when the trend reaches the target; at risk when it falls short by at most {margin}% of "
-                     "the target; off track beyond that. With a single value, the current value is used."),
+                     "the target; off track beyond that. With a single value, the current value is used. "
+                     "A target whose year has passed is judged on that year's actual value: not reached is off track."),
+    "targets.reached": ("✔ đã đạt", "✔ reached"),
     "targets.none": ("Thành phố chưa có mục tiêu nào.", "This city has no targets yet."),
     "targets.col.indicator": ("Chỉ tiêu", "Indicator"), "targets.col.current": ("Hiện tại", "Current"),
     "targets.col.target": ("Mục tiêu", "Target"), "targets.col.gap": ("Còn thiếu", "Gap"),

@@ -22,11 +22,15 @@ def target_rows(city: str, now: datetime) -> list[dict]:
         values = series[item.code]
         known = [(year, value) for year, value in values.items() if value is not None]
         latest_year, current = known[-1] if known else (None, None)
-        projected = linear_projection(values, target["year"])
+        # A target year already reported is judged on its actual value, not on the trend line.
+        reported = values.get(target["year"])
+        projected = reported if reported is not None else linear_projection(values, target["year"])
         if projected is not None and item.unit == "%":
             projected = max(0.0, min(100.0, projected))
+        status = target_status(projected, current, target["value"], target["comparator"], item.higher_is_better)
+        if reported is not None and target["year"] < now.year and status == "at_risk":
+            status = "off_track"  # the deadline has passed: short is missed, not at risk
         rows.append({**target, "item": item, "series": values, "current": current, "latest_year": latest_year,
                      "gap": None if current is None else target["value"] - current, "projected": projected,
-                     "status": target_status(projected, current, target["value"], target["comparator"],
-                                             item.higher_is_better)})
+                     "status": status})
     return rows

@@ -7,6 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 import settings
 from components import ids
+from components.banners import error_banner, ignored_notice
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
 from components.period_controls import (comparison_period, make_period_controls, parse_query,
@@ -37,8 +38,7 @@ def layout(**query) -> html.Div:
     return html.Div([
         html.Div([html.H1(t("digital.heading", lang), className="page-title"),
                   make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
-        html.Div(f"{t('map.ignored', lang)}: {'; '.join(notices)}", className="notice", role="status")
-        if notices else None,
+        ignored_notice(notices, lang),
         dcc.Loading(html.Div(id=ids.DIGITAL_BODY), type="dot", delay_show=400),
     ])
 
@@ -53,7 +53,7 @@ def render_digital(city: str, lang: str, period_key: str, compare: str):
         values, previous = compute_kpis(city, period), compute_kpis(city, other)
         sources, targets = kpi_sources(city, period), city_targets(city)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
-        return html.Div(str(exc), className="banner banner-error", role="alert")
+        return error_banner(str(exc))
     sections = []
     for group, codes in GROUPS.items():
         cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], next_target(targets, code, period.year),

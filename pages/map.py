@@ -9,6 +9,7 @@ from dash import Input, Output, callback, clientside_callback, dcc, html
 
 import settings
 from components import ids
+from components.banners import error_banner, ignored_notice
 from components.formatting import format_number, format_percent, unaccent
 from components.i18n import normalise_lang, t
 from components.map_state import (AP_KINDS, CAMERA_STATUSES, LAYERS, METRICS, OWNERS, PROVIDERS,
@@ -48,7 +49,7 @@ def layout(**query) -> html.Div:
         known = {c["slug"] for c in list_cities()}
         codes = {code for slug in known for code in wards_frame(slug)["gso_code"]}
     except DatabaseUnavailable as exc:
-        return html.Div(str(exc), className="banner banner-error", role="alert")
+        return error_banner(str(exc))
     state, notices = parse_map_state(query, codes)
     ward_city = find_ward(state.ward)["city_slug"] if state.ward else city
     ward_options = _ward_options(ward_city if ward_city in known else next(iter(sorted(known)), city))
@@ -79,8 +80,7 @@ def layout(**query) -> html.Div:
     ], className="panel map-controls")
     return html.Div([
         html.H1(t("map.heading", lang), id=ids.MAP_TITLE, className="page-title"),
-        html.Div(f"{t('map.ignored', lang)}: {'; '.join(notices)}", className="notice", role="status")
-        if notices else None,
+        ignored_notice(notices, lang),
         html.Div([
             controls,
             html.Div(dl.Map([*tiles, dl.GeoJSON(id=ids.MAP_WARDS, style={"variable": "iocMap.wardStyle"},
@@ -110,7 +110,7 @@ def render_wards(city: str, metric: str, layers: list[str], lang: str):
         values = metric_values(ward_metrics(city), metric)
         options = _ward_options(city)
     except DatabaseUnavailable as exc:
-        return None, html.Div(str(exc), className="banner banner-error"), [], {}
+        return None, error_banner(str(exc)), [], {}
     data = choropleth_geojson(collection, values, lang)
     names = {o["value"]: o["label"] for o in options}
     if "wards" not in (layers or []):
@@ -143,7 +143,7 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
         info = get_city(city)
         metrics = ward_metrics(city)
     except DatabaseUnavailable as exc:
-        return html.Div(str(exc), className="banner banner-error"), dash.no_update, dash.no_update
+        return error_banner(str(exc)), dash.no_update, dash.no_update
     if info is None:
         return None, dash.no_update, {"selected": None}
     row = metrics[metrics["gso_code"] == ward]

@@ -9,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 import settings
 from components import ids
+from components.banners import error_banner
 from components.charts import bar_chart, line_chart
 from components.formatting import format_date, format_datetime
 from components.i18n import normalise_lang, t
@@ -104,7 +105,7 @@ def _render(city: str, lang: str, theme: str, year: int) -> tuple:
         charts = _trend_charts(city, lang, theme)
         geojson = choropleth_geojson(wards_geojson(city), ward_camera_density(city), lang)
     except DatabaseUnavailable as exc:
-        message = html.Div(str(exc), className="banner banner-error", role="alert")
+        message = error_banner(str(exc))
         return None, None, None, dash.no_update, t("overview.map_title", lang), None, message
     viewport = {"center": [info["centre_lat"], info["centre_lon"]], "zoom": zoom_for_area(info["area_km2"])}
     note = [t("overview.map_title", lang),

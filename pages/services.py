@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html
 
 import settings
 from components import ids
+from components.banners import error_banner, ignored_notice
 from components.charts import bar_chart
 from components.export import to_csv_bytes, to_xlsx_bytes
 from components.formatting import format_datetime
@@ -44,8 +45,7 @@ def layout(**query) -> html.Div:
     return html.Div([
         html.Div([html.H1(t("services.heading", lang), id=ids.SERVICES_HEADING, className="page-title"),
                   make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
-        html.Div(f"{t('map.ignored', lang)}: {'; '.join(notices)}", className="notice", role="status")
-        if notices else None,
+        ignored_notice(notices, lang),
         dcc.Loading(html.Div(id=ids.SERVICES_CARDS, className="card-grid wide"), type="dot", delay_show=400),
         html.Div([html.Div(dcc.Graph(id=ids.SERVICES_WARD_CHART, config={"displaylogo": False}), className="panel"),
                   html.Div(dcc.Graph(id=ids.SERVICES_MONTHLY, config={"displaylogo": False}), className="panel")],
@@ -79,7 +79,7 @@ def render_services(city: str, lang: str, theme: str, period_key: str, compare: 
         as_of = data_as_of(city)
         monthly = monthly_dossiers(city, period.year)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
-        message = html.Div(str(exc), className="banner banner-error", role="alert")
+        message = error_banner(str(exc))
         return message, go.Figure(), go.Figure(), None, t("services.heading", lang)
     cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period), sources[code],
                            lang, compared_label=f"{t('card.vs', lang)} {other.key}")

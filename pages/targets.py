@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from components import ids
+from components.banners import error_banner
 from components.formatting import format_delta, format_value
 from components.i18n import name_of, normalise_lang, source_label, t
 from data_access.db import DatabaseUnavailable
@@ -25,6 +26,16 @@ STATUS_ICONS = {"on_track": "✔", "at_risk": "⚠", "off_track": "✖", "no_dat
 
 def layout(**_query) -> html.Div:
     return html.Div(id=ids.TARGETS_BODY)
+
+
+def _gap(row: dict, lang: str) -> str:
+    """What is still missing; a target already met says so instead of a negative gap."""
+    gap = row["gap"]
+    if gap is None:
+        return "—"
+    if (gap <= 0) == row["item"].higher_is_better:
+        return t("targets.reached", lang)
+    return format_delta(gap, lang, "pp" if row["item"].unit == "%" else "")
 
 
 def _sparkline(values: dict[int, float | None], target: dict, theme: str) -> dcc.Graph:
@@ -47,7 +58,7 @@ def render_targets(city: str, lang: str, theme: str):
     try:
         rows = target_rows(city, datetime.now())
     except DatabaseUnavailable as exc:
-        return html.Div(str(exc), className="banner banner-error", role="alert")
+        return error_banner(str(exc))
     header = html.Tr([html.Th(t(f"targets.col.{c}", lang)) for c in
                       ("indicator", "current", "target", "gap", "projected", "status", "trend")])
     sections = [html.H1(t("targets.heading", lang), className="page-title"),
@@ -69,7 +80,7 @@ def render_targets(city: str, lang: str, theme: str):
                          html.Small(source_label(row["source"], lang), className="muted")]),
                 html.Td(current, className="num"),
                 html.Td(f"{comparator} {format_value(row['value'], item.unit, lang)} ({row['year']})", className="num"),
-                html.Td(format_delta(row["gap"], lang, "pp" if item.unit == "%" else ""), className="num"),
+                html.Td(_gap(row, lang), className="num"),
                 html.Td(format_value(row["projected"], item.unit, lang) if row["projected"] is not None
                         else t("card.no_data", lang), className="num"),
                 html.Td(f"{STATUS_ICONS[row['status']]} {t('status.' + row['status'], lang)}",

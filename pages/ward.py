@@ -11,6 +11,7 @@ from dash import Input, Output, callback, dash_table, dcc, html
 
 import settings
 from components import ids
+from components.banners import error_banner
 from components.formatting import format_datetime, format_number, format_value
 from components.i18n import name_of, normalise_lang, t
 from data_access import periods
@@ -43,7 +44,7 @@ def render_ward(code: str, lang: str):
             return _not_found(code, lang)
         return _ward_body(ward, lang)
     except DatabaseUnavailable as exc:
-        return html.Div(str(exc), className="banner banner-error", role="alert")
+        return error_banner(str(exc))
 
 
 def _not_found(code: str, lang: str) -> html.Div:

@@ -138,6 +138,9 @@ def test_every_facts_target_is_on_the_targets_page(demo_db):
     statuses = {row["status"] for row in rows}
     assert statuses <= {"on_track", "at_risk", "off_track", "no_data"}
     assert by_key[("camera.key_locations_security_rate", 2025)]["gap"] == pytest.approx(80 - 78, abs=0.5)
+    assert by_key[("camera.key_locations_security_rate", 2025)]["status"] == "off_track", "78% < 80% after 2025"
+    assert by_key[("meetings.electronic_rate", 2025)]["status"] == "on_track"
+    assert by_key[("safety.fire_warning_rate", 2030)]["status"] == "off_track"
 
 
 @pytest.mark.parametrize("query, key, compare, notices", [
