@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, extract, func, select
 
 from data_access import formulas as f
 from data_access import models as m
@@ -304,12 +304,19 @@ def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
 
 @cached()
 def monthly_dossiers(city: str, year: int) -> list[dict]:
-    """Dossiers received and on-time rate per month of a year (12 rows, None where no dossiers)."""
-    from data_access.periods import Period as P
-
+    """Dossiers received and on-time rate per month of a year, in one GROUP BY query
+    (12 rows; a month without dossiers has no rate, not 0%)."""
+    d = m.Dossier
+    month = extract("month", d.received_at).label("month")
+    finished = d.finished_at.is_not(None)
+    query = (select(month, func.count().label("received"), _count_if(finished).label("processed"),
+                    _count_if(and_(finished, d.finished_at <= d.promised_at)).label("on_time"))
+             .where(d.city_slug == city, _in_period(d.received_at, year_period(year))).group_by(month))
+    with connect("kpi") as connection:
+        by_month = {int(row.month): row for row in connection.execute(query)}
     out = []
-    for month in range(1, 13):
-        counts = dossier_aggregates(city, P("month", year, month))
-        out.append({"month": month, "received": counts["received"],
-                    "on_time_rate": f.on_time_rate(counts["on_time"], counts["processed"])})
+    for number in range(1, 13):
+        row = by_month.get(number)
+        out.append({"month": number, "received": int(row.received) if row else 0,
+                    "on_time_rate": f.on_time_rate(int(row.on_time), int(row.processed)) if row else None})
     return out
