@@ -20,6 +20,8 @@ PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico",
                 "/api/v1/public/kpi"}
 ADMIN_RULES: set[str] = set()
 PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children"}
+ADMIN_CALLBACK_OUTPUTS = {"admin-users.children"}
+ADMIN_PAGES = {"/admin"}
 SAMPLE_VALUES = {"filename": "app.css", "package_name": "dash", "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js",
                  "path": "khong-co"}
 
@@ -89,12 +91,51 @@ def test_every_callback_allows_exactly_the_expected_roles(client_as, role):
     wrong = []
     for output, entry in callbacks.items():
         response = client.post("/_dash-update-component", json=_request_body(output, entry))
-        allowed = _public_callback(output) or role in ("staff", "leader", "admin")
+        if any(part in output for part in ADMIN_CALLBACK_OUTPUTS):
+            allowed = role == "admin"
+        else:
+            allowed = _public_callback(output) or role in ("staff", "leader", "admin")
         if blocked(response) == allowed:
             wrong.append((output, response.status_code))
         if blocked(response):
             assert response.get_json() == {"error": response.get_json()["error"], "status": response.status_code}
     assert wrong == []
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_admin_pages_and_their_router_are_admin_only(client_as, role):
+    client = client_as(role)
+    callbacks = _callbacks()
+    router = next(o for o in callbacks if "_pages_content.children" in o)
+    for path in ADMIN_PAGES:
+        page = client.get(path)
+        routed = client.post("/_dash-update-component", json=_request_body(router, callbacks[router], path))
+        assert blocked(page) == (role != "admin"), (path, page.status_code)
+        assert blocked(routed) == (role != "admin"), (path, routed.status_code)
+
+
+def test_admin_changes_are_audited(client_as):
+    from data_access.users import get_user, recent_audit, update_user
+
+    callbacks = _callbacks()
+    output = next(o for o in callbacks if "admin-users.children" in o)
+    body = _request_body(output, callbacks[output])
+    body["inputs"][0]["value"] = 1
+    body["outputs"] = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+                       for part in output.strip(".").split("...")]
+    body["state"] = [{"id": "admin-user", "property": "value", "value": TEST_USERS["public"]},
+                     {"id": "admin-role", "property": "value", "value": "staff"},
+                     {"id": "admin-active", "property": "value", "value": None}]
+    try:
+        assert client_as("staff").post("/_dash-update-component", json=body).status_code == 403
+        assert get_user(TEST_USERS["public"])["role"] == "public"
+        response = client_as("admin").post("/_dash-update-component", json=body)
+        assert response.status_code == 200
+        assert get_user(TEST_USERS["public"])["role"] == "staff"
+        event = recent_audit(1)[0]
+        assert (event["actor"], event["action"]) == (TEST_USERS["admin"], "user_changed")
+    finally:
+        update_user(TEST_USERS["public"], role="public")
 
 
 def test_unknown_callback_is_refused(client_as):
