@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, extract, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from data_access import formulas as f
 from data_access import models as m
@@ -26,23 +26,27 @@ def _count_if(condition) -> Any:
 
 
 def _dossier_columns() -> list:
-    d = m.Dossier
-    finished = d.finished_at.is_not(None)
-    on_time = and_(finished, d.finished_at <= d.promised_at)
+    """Sums over the monthly roll-up (data_access.rollups) that give every dossier count."""
+    r = m.DossierMonthly
+
+    def where(condition, column):
+        return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+
+    total = func.coalesce(func.sum(r.received), 0)
     return [
-        func.count().label("received"),
-        _count_if(d.channel == "online").label("online"),
-        _count_if(d.digitised.is_(True)).label("digitised"),
-        _count_if(d.fee_required.is_(True)).label("fee_required"),
-        _count_if(and_(d.fee_required.is_(True), d.paid_online.is_(True))).label("paid_online"),
-        _count_if(finished).label("processed"),
-        _count_if(on_time).label("on_time"),
-        _count_if(d.level == 3).label("level3"),
-        _count_if(and_(d.level == 3, finished)).label("level3_processed"),
-        _count_if(and_(d.level == 3, on_time)).label("level3_on_time"),
-        _count_if(d.level == 4).label("level4"),
-        _count_if(and_(d.level == 4, finished)).label("level4_processed"),
-        _count_if(and_(d.level == 4, on_time)).label("level4_on_time"),
+        total.label("received"),
+        where(r.channel == "online", r.received).label("online"),
+        func.coalesce(func.sum(r.digitised), 0).label("digitised"),
+        func.coalesce(func.sum(r.fee_required), 0).label("fee_required"),
+        func.coalesce(func.sum(r.paid_online), 0).label("paid_online"),
+        func.coalesce(func.sum(r.processed), 0).label("processed"),
+        func.coalesce(func.sum(r.on_time), 0).label("on_time"),
+        where(r.level == 3, r.received).label("level3"),
+        where(r.level == 3, r.processed).label("level3_processed"),
+        where(r.level == 3, r.on_time).label("level3_on_time"),
+        where(r.level == 4, r.received).label("level4"),
+        where(r.level == 4, r.processed).label("level4_processed"),
+        where(r.level == 4, r.on_time).label("level4_on_time"),
     ]
 
 
@@ -50,12 +54,17 @@ def _in_period(column, period: Period):
     return and_(column >= period.start_dt, column < period.end_dt)
 
 
+def _months_of(period: Period):
+    r = m.DossierMonthly
+    return and_(r.month >= period.start, r.month < period.end)
+
+
 def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
-    """Counts over dossiers received in the period (one pass, no GROUP BY)."""
-    d = m.Dossier
-    query = select(*_dossier_columns()).where(d.city_slug == city, _in_period(d.received_at, period))
+    """Counts over dossiers received in the period, from the monthly roll-up."""
+    r = m.DossierMonthly
+    query = select(*_dossier_columns()).where(r.city_slug == city, _months_of(period))
     if ward:
-        query = query.where(d.ward_code == ward)
+        query = query.where(r.ward_code == ward)
     with connect("kpi") as connection:
         row = connection.execute(query).mappings().one()
     return {key: int(value) for key, value in row.items()}
@@ -64,9 +73,9 @@ def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> di
 @cached()
 def dossier_aggregates_by_ward(city: str, period: Period) -> list[dict]:
     """The same counts for every ward in one GROUP BY query: [{ward_code, received, ...}]."""
-    d = m.Dossier
-    query = (select(d.ward_code, *_dossier_columns())
-             .where(d.city_slug == city, _in_period(d.received_at, period)).group_by(d.ward_code))
+    r = m.DossierMonthly
+    query = (select(r.ward_code, *_dossier_columns())
+             .where(r.city_slug == city, _months_of(period)).group_by(r.ward_code))
     with connect("kpi") as connection:
         return [{key: (value if key == "ward_code" else int(value)) for key, value in row.items()}
                 for row in connection.execute(query).mappings()]
@@ -304,19 +313,17 @@ def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
 
 @cached()
 def monthly_dossiers(city: str, year: int) -> list[dict]:
-    """Dossiers received and on-time rate per month of a year, in one GROUP BY query
-    (12 rows; a month without dossiers has no rate, not 0%)."""
-    d = m.Dossier
-    month = extract("month", d.received_at).label("month")
-    finished = d.finished_at.is_not(None)
-    query = (select(month, func.count().label("received"), _count_if(finished).label("processed"),
-                    _count_if(and_(finished, d.finished_at <= d.promised_at)).label("on_time"))
-             .where(d.city_slug == city, _in_period(d.received_at, year_period(year))).group_by(month))
+    """Dossiers received and on-time rate per month of a year (12 rows; a month without
+    dossiers has no rate, not 0%)."""
+    r = m.DossierMonthly
+    query = (select(r.month, func.sum(r.received), func.sum(r.processed), func.sum(r.on_time))
+             .where(r.city_slug == city, _months_of(year_period(year))).group_by(r.month))
     with connect("kpi") as connection:
-        by_month = {int(row.month): row for row in connection.execute(query)}
+        by_month = {month.month: (int(received), int(processed), int(on_time))
+                    for month, received, processed, on_time in connection.execute(query)}
     out = []
     for number in range(1, 13):
-        row = by_month.get(number)
-        out.append({"month": number, "received": int(row.received) if row else 0,
-                    "on_time_rate": f.on_time_rate(int(row.on_time), int(row.processed)) if row else None})
+        received, processed, on_time = by_month.get(number, (0, 0, 0))
+        out.append({"month": number, "received": received,
+                    "on_time_rate": f.on_time_rate(on_time, processed) if received else None})
     return out

@@ -284,3 +284,22 @@ class AuditEvent(IocBase):
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(String(500), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DossierMonthly(KpiBase):
+    """Dossier counts per city, ward, month received, level and channel: a roll-up of `dossier`
+    rebuilt by `data_access.rollups.refresh_dossier_rollup` whenever dossiers are written.
+    Every period the pages offer (year, quarter, month) is a union of whole months."""
+    __tablename__ = "dossier_monthly"
+    city_slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ward_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer)
+    digitised: Mapped[int] = mapped_column(Integer)
+    fee_required: Mapped[int] = mapped_column(Integer)
+    paid_online: Mapped[int] = mapped_column(Integer)
+    processed: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_dossier_monthly_city_month", "city_slug", "month"),)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data_access import models as m
 from data_access.db import DatabaseUnavailable, get_engine, init_db, insert_frame, table_named
 from data_access.indicators import CATALOG
+from data_access.rollups import refresh_dossier_rollup
 from demo import ioc_records as ioc
 from demo import kpi_records as kpi
 from demo.cities import CITIES, CityProfile
@@ -150,6 +151,8 @@ def write(tables: dict[str, pd.DataFrame], slug: str, progress: Progress) -> dic
                     progress(f"writing {name}")
                     frame = tables[name][_table_columns_present(name, tables[name])]
                     counts[name] = insert_frame(connection, name, frame)
+                if which == "kpi":
+                    counts["dossier_monthly"] = refresh_dossier_rollup(connection, slug)
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(f"demo build failed while writing: {str(exc).splitlines()[0][:200]}") from exc
     return counts

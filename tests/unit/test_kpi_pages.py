@@ -37,6 +37,7 @@ def _dossier(i, received, promised, finished, level=3):
 def test_on_time_boundary_and_empty_period(tiny_db):
     from data_access import models as m
     from data_access.kpi import dossier_aggregates
+    from data_access.rollups import refresh_dossier_rollup
 
     promised = datetime(2024, 3, 10, 17, 0)
     rows = [_dossier(1, datetime(2024, 3, 1, 9), promised, promised),                     # exactly on time
@@ -48,6 +49,7 @@ def test_on_time_boundary_and_empty_period(tiny_db):
             "id": 1, "city_slug": "test", "code": "T.1", "name": "Thủ tục thử", "field": "Hộ tịch",
             "online_level": 3, "active_from": date(2020, 1, 1), "online_from": date(2020, 1, 1)}])
         connection.execute(m.Dossier.__table__.insert(), rows)
+        refresh_dossier_rollup(connection, "test")
     counts = dossier_aggregates("test", periods.parse("2024-03"))
     assert (counts["received"], counts["processed"], counts["on_time"]) == (4, 3, 2)
     assert dossier_aggregates("test", periods.parse("2024-04"))["received"] == 0
