@@ -6,6 +6,12 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
     const LAYER_COLOURS = {security: "#1d4ed8", traffic: "#7c3aed", wifi: "#0891b2", free_wifi: "#db2777",
                            incidents: "#dc2626", sensors: "#059669"};
     const decoded = {};
+    let canvasRenderer = null;
+    /* Unclustered points share one canvas instead of one SVG element each. */
+    function canvas() {
+        if (!canvasRenderer) { canvasRenderer = L.canvas({padding: 0.5}); }
+        return canvasRenderer;
+    }
     const current = {};  /* layer → the decoded data its features point into (for lazy popups) */
 
     function escapeHtml(text) {
@@ -161,7 +167,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             }
             const radius = p.layer === "incidents" ? 8 : (p.layer === "key_locations" ? 6 : 5);
             return L.circleMarker(latlng, {radius: radius, color: "#ffffff", weight: 1, fillColor: colour,
-                                           fillOpacity: 0.9});
+                                           fillOpacity: 0.9, renderer: canvas()});
         },
 
         clusterToLayer: function (feature, latlng, index) {

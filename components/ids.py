@@ -60,5 +60,6 @@ SERVICES_TABLE = "services-table"
 SERVICES_EXPORT = "services-export"  # pattern: {"type": SERVICES_EXPORT, "format": "csv" | "xlsx"}
 SERVICES_DOWNLOAD = "services-download"
 SERVICES_HEADING = "services-heading"
+CHART_SVG = "chart-svg"  # pattern: {"type": CHART_SVG, "graph": graph id}
 TARGETS_BODY = "targets-body"
 DIGITAL_BODY = "digital-body"

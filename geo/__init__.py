@@ -1,1 +1,1 @@
-"""Geometry: schematic wards, projection and simplification."""
+"""Geometry import, projection and simplification."""

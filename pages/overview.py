@@ -10,6 +10,7 @@ from dash import Input, Output, callback, dcc, html
 import settings
 from components import ids
 from components.banners import error_banner
+from components.chart_panel import make_chart_panel
 from components.charts import bar_chart, line_chart
 from components.formatting import format_date, format_datetime
 from components.i18n import normalise_lang, t
@@ -158,6 +159,4 @@ def _trend_charts(city: str, lang: str, theme: str) -> list:
                    percent=True, targets=meeting_target,
                    title=t("chart.rates.title", lang), unit=t("chart.rates.unit", lang), **common),
     ]
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-    return [html.Div(dcc.Graph(id={"type": ids.TREND_CHART, "index": i}, figure=figure, config=config),
-                     className="panel chart-panel") for i, figure in enumerate(figures)]
+    return [make_chart_panel({"type": ids.TREND_CHART, "index": i}, figure) for i, figure in enumerate(figures)]

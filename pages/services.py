@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
+from components.chart_panel import make_chart_panel
 from components.charts import bar_chart
 from components.export import to_csv_bytes, to_xlsx_bytes
 from components.formatting import format_datetime
@@ -22,6 +23,8 @@ from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE
 from data_access.kpi import compute_kpis, data_as_of, kpi_sources, monthly_dossiers, services_by_ward
+from data_access.users import audit
+from security.session import current_identity
 
 dash.register_page(__name__, path="/services", name="Dịch vụ công", name_en="Public services", order=2,
                    nav=True, title="Dịch vụ công – IOC")
@@ -47,8 +50,7 @@ def layout(**query) -> html.Div:
                   make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
         ignored_notice(notices, lang),
         dcc.Loading(html.Div(id=ids.SERVICES_CARDS, className="card-grid wide"), type="dot", delay_show=400),
-        html.Div([html.Div(dcc.Graph(id=ids.SERVICES_WARD_CHART, config={"displaylogo": False}), className="panel"),
-                  html.Div(dcc.Graph(id=ids.SERVICES_MONTHLY, config={"displaylogo": False}), className="panel")],
+        html.Div([make_chart_panel(ids.SERVICES_WARD_CHART), make_chart_panel(ids.SERVICES_MONTHLY)],
                  className="charts", style={"marginTop": "16px"}),
         html.Div([
             html.Div([html.H2(t("services.by_ward", lang), className="section-title"),
@@ -146,6 +148,7 @@ def export_table(_clicks, city: str, period_key: str, lang: str):
     frame = services_by_ward(city, period)[["gso_code", *TABLE_COLUMNS]]
     frame.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
     name = f"dich-vu-cong_{city}_{period.key}_{datetime.now():%Y%m%d}"
+    audit(current_identity().username, "export", f"/services {city} {period.key} {trigger['format']}")
     if trigger["format"] == "xlsx":
         return dcc.send_bytes(to_xlsx_bytes(frame, period.key), f"{name}.xlsx")
     return dcc.send_bytes(to_csv_bytes(frame), f"{name}.csv")

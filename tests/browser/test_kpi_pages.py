@@ -65,6 +65,15 @@ def test_services_period_controls_and_export(dash_duo, app):
     expected = services_by_ward("thanh-hoa", periods.parse(shown_period))
     assert len(exported) == len(expected) + 1
     assert sum(int(row[2]) for row in exported[1:]) == expected["dossiers"].sum()
+    from data_access.users import recent_audit
+
+    assert recent_audit(1)[0]["action"] == "export", "exports are audited"
+    dash_duo.find_element("button[id*='\"graph\":\"services-monthly\"']").click()
+    deadline, svgs = time.time() + 15, []
+    while time.time() < deadline and not svgs:
+        svgs = glob.glob(os.path.join(dash_duo.download_path, "*.svg"))
+        time.sleep(0.2)
+    assert svgs and open(svgs[0], encoding="utf-8").read().startswith("<svg")
     assert dash_duo.get_logs() == []
 
 

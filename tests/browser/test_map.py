@@ -110,3 +110,19 @@ def test_ward_page_and_unknown_ward(dash_duo, app):
     dash_duo.driver.get(f"{dash_duo.server.url}/ward/99999")
     dash_duo.wait_for_text_to_equal(".not-found-code", "404", timeout=15)
     assert dash_duo.get_logs() == []
+
+
+def test_ward_search_ignores_diacritics(dash_duo, app):
+    from selenium.webdriver.common.keys import Keys
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map?layers=wards")
+    dash_duo.wait_for_element(".big-map path.leaflet-interactive", timeout=15)
+    dash_duo.find_element("#map-ward").click()
+    search = dash_duo.wait_for_element("input.dash-dropdown-search", timeout=10)
+    search.send_keys("ham rong")
+    time.sleep(0.5)
+    search.send_keys(Keys.ENTER)
+    dash_duo.wait_for_contains_text("#map-side h2", "Hàm Rồng", timeout=15)
+    assert "ward=14755" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []

@@ -1,47 +1,145 @@
-"""vi-VN and en-US number formats."""
+"""vi-VN and en-US number and date formats, and the em dash for missing values."""
 from __future__ import annotations
 
 import math
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from components.formatting import format_date, format_delta, format_number, format_percent, format_value
+from components.formatting import (
+    MINUS,
+    MISSING,
+    format_date,
+    format_datetime,
+    format_delta,
+    format_number,
+    format_percent,
+    format_value,
+)
+
+MISSING_VALUES = [None, math.nan, np.nan, float("inf"), -math.inf, pd.NA, Decimal("NaN")]
+
+
+def test_missing_is_an_em_dash():
+    assert MISSING == "\u2014"
+    assert MINUS == "\u2212"
 
 
 @pytest.mark.parametrize("value, lang, expected", [
-    (2971, "vi", "2.971"), (2971, "en", "2,971"), (107397, "vi", "107.397"), (18000, "en", "18,000"),
-    (273.0, "vi", "273"), (30.52, "vi", "30,52"), (None, "vi", "—"), (math.nan, "en", "—"),
+    (2971, "vi", "2.971"), (2971, "en", "2,971"),
+    (107397, "vi", "107.397"), (107397, "en", "107,397"),
+    (18000, "en", "18,000"), (1234567890, "vi", "1.234.567.890"),
+    (273.0, "vi", "273"), (273.0, "en", "273"),
+    (30.52, "vi", "30,52"), (30.52, "en", "30.52"),
+    (30.5, "vi", "30,5"), (2.999, "vi", "3"), (1234.5678, "vi", "1.234,57"), (1234.5678, "en", "1,234.57"),
+    (0, "vi", "0"), (0.0, "en", "0"), (-0.001, "vi", "0"),
+    (-568, "vi", "-568"), (-1234.5, "en", "-1,234.5"),
+    (0.125, "en", "0.13"), (2.675, "vi", "2,68"),
+    (np.int64(2971), "vi", "2.971"), (np.float64(99.13), "en", "99.13"), (Decimal("12.30"), "vi", "12,3"),
+    (2971, "fr", "2.971"), (2971, None, "2.971"), (2971, "en-US", "2,971"),
 ])
 def test_format_number(value, lang, expected):
     assert format_number(value, lang) == expected
 
 
+@pytest.mark.parametrize("value, lang, decimals, expected", [
+    (99.13, "vi", 2, "99,13"), (99.13, "en", 2, "99.13"),
+    (99.1, "vi", 2, "99,10"), (273, "en", 2, "273.00"),
+    (12.34, "vi", 1, "12,3"), (12.35, "vi", 1, "12,4"), (2.5, "en", 0, "3"),
+    (107397.456, "vi", 1, "107.397,5"), (-0.04, "en", 1, "0.0"),
+])
+def test_format_number_fixed_decimals(value, lang, decimals, expected):
+    assert format_number(value, lang, decimals) == expected
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("value", MISSING_VALUES)
+def test_missing_numbers(value, lang):
+    assert format_number(value, lang) == MISSING
+    assert format_number(value, lang, 2) == MISSING
+    assert format_percent(value, lang) == MISSING
+    assert format_delta(value, lang, "%") == MISSING
+    assert format_value(value, "km", lang) == MISSING
+    assert format_value(value, "%", lang) == MISSING
+
+
 @pytest.mark.parametrize("value, lang, expected", [
-    (99.13, "vi", "99,13%"), (99.13, "en", "99.13%"), (99.98290306, "vi", "99,98%"),
-    (100.0, "vi", "100%"), (92.0, "en", "92%"), (99.5, "vi", "99,5%"), (None, "vi", "—"),
+    (99.13, "vi", "99,13%"), (99.13, "en", "99.13%"),
+    (99.983, "vi", "99,98%"), (99.983, "en", "99.98%"), (99.98290306, "vi", "99,98%"),
+    (99.995, "vi", "100%"), (100.0, "vi", "100%"), (92.0, "en", "92%"), (99.5, "vi", "99,5%"),
+    (0, "vi", "0%"), (-3.25, "en", "-3.25%"), (1234.5, "vi", "1.234,5%"), (1234.5, "en", "1,234.5%"),
 ])
 def test_format_percent(value, lang, expected):
     assert format_percent(value, lang) == expected
 
 
+@pytest.mark.parametrize("value, lang, decimals, expected", [
+    (99.13, "vi", 1, "99,1%"), (99.96, "en", 1, "100%"), (99.13, "vi", 0, "99%"),
+])
+def test_format_percent_decimals(value, lang, decimals, expected):
+    assert format_percent(value, lang, decimals) == expected
+
+
 @pytest.mark.parametrize("value, lang, unit, expected", [
-    (1.2, "vi", "%", "+1,2%"), (-568, "vi", "", "\u2212568"), (0, "en", "", "0"),
-    (0.5, "vi", "pp", "+0,5 điểm %"), (0.5, "en", "pp", "+0.5 pp"), (None, "vi", "", "—"),
+    (1.2, "vi", "%", "+1,2%"), (1.2, "en", "%", "+1.2%"),
+    (-568, "vi", "", "\u2212568"), (-568, "en", "", "\u2212568"),
+    (-1234.5, "vi", "", "\u22121.234,5"), (107397, "en", "", "+107,397"),
+    (0, "vi", "", "0"), (0, "en", "", "0"), (0.001, "vi", "", "0"), (-0.004, "en", "", "0"),
+    (0.5, "vi", "pp", "+0,5 điểm %"), (0.5, "en", "pp", "+0.5 pp"), (-2.25, "vi", "pp", "\u22122,25 điểm %"),
+    (12, "vi", " km", "+12 km"), (0.333, "en", "", "+0.33"),
 ])
 def test_format_delta(value, lang, unit, expected):
     assert format_delta(value, lang, unit) == expected
 
 
+def test_format_delta_decimals():
+    assert format_delta(1.26, "vi", "%", decimals=1) == "+1,3%"
+    assert format_delta(-1.26, "en", decimals=0) == "\u22121"
+
+
 @pytest.mark.parametrize("value, unit, lang, expected", [
-    (273, "km", "vi", "273 km"), (2971, "count", "vi", "2.971"), (99.13, "%", "en", "99.13%"),
-    (None, "km", "vi", "—"),
+    (273, "km", "vi", "273 km"), (273.5, "km", "en", "273.5 km"),
+    (2971, "count", "vi", "2.971"), (2971, "count", "en", "2,971"),
+    (99.13, "%", "en", "99.13%"), (99.13, "%", "vi", "99,13%"), (100.0, "%", "vi", "100%"),
+    (107397, "", "vi", "107.397"), (107397, None, "en", "107,397"),
 ])
 def test_format_value(value, unit, lang, expected):
     assert format_value(value, unit, lang) == expected
 
 
-def test_format_date():
-    from datetime import date
+@pytest.mark.parametrize("day, lang, expected", [
+    (date(2026, 11, 24), "vi", "24/11/2026"), (date(2026, 11, 24), "en", "24 Nov 2026"),
+    (date(2026, 1, 5), "vi", "05/01/2026"), (date(2026, 1, 5), "en", "5 Jan 2026"),
+    (datetime(2026, 11, 24, 9, 5), "vi", "24/11/2026"), (date(2026, 11, 24), "xx", "24/11/2026"),
+    (None, "vi", MISSING), (pd.NaT, "en", MISSING),
+])
+def test_format_date(day, lang, expected):
+    assert format_date(day, lang) == expected
 
-    assert format_date(date(2026, 11, 24), "vi") == "24/11/2026"
-    assert format_date(date(2026, 11, 24), "en") == "24 Nov 2026"
+
+@pytest.mark.parametrize("moment, lang, expected", [
+    (datetime(2026, 11, 24, 9, 5), "vi", "24/11/2026 09:05"),
+    (datetime(2026, 11, 24, 9, 5), "en", "24 Nov 2026 09:05"),
+    (datetime(2026, 11, 24, 23, 59, 59), "vi", "24/11/2026 23:59"),
+    (datetime(2026, 11, 24, 9, 5, tzinfo=timezone(timedelta(hours=7))), "vi", "24/11/2026 09:05"),
+    (pd.Timestamp("2026-11-24 09:05"), "en", "24 Nov 2026 09:05"),
+    (None, "vi", MISSING), (pd.NaT, "vi", MISSING),
+])
+def test_format_datetime(moment, lang, expected):
+    assert format_datetime(moment, lang) == expected
+
+
+def test_default_language_is_vietnamese():
+    assert format_number(2971) == "2.971"
+    assert format_percent(99.13) == "99,13%"
+    assert format_delta(-1.5, unit="pp") == "\u22121,5 điểm %"
+    assert format_value(273, "km") == "273 km"
+    assert format_datetime(datetime(2026, 11, 24, 9, 5)) == "24/11/2026 09:05"
+
+
+def test_negative_decimals_rejected():
+    with pytest.raises(ValueError):
+        format_number(1.5, "vi", -1)
