@@ -57,7 +57,8 @@ def add_working_days(stamps: pd.Series, days: np.ndarray | int) -> pd.Series:
     values = stamps.to_numpy(dtype="datetime64[s]")
     dates = values.astype("datetime64[D]")
     time_of_day = values - dates.astype("datetime64[s]")
-    moved = np.busday_offset(dates, days, roll="forward", holidays=vietnam_holidays())
+    # roll="backward": a Saturday start counts from Monday (Sat + 1 working day = Mon, not Tue)
+    moved = np.busday_offset(dates, days, roll="backward", holidays=vietnam_holidays())
     return pd.Series(moved.astype("datetime64[s]") + time_of_day).astype("datetime64[us]")
 
 

@@ -67,6 +67,8 @@ def test_on_time_boundary_and_empty_period(tiny_db):
     ("2023-04-28 09:00", 1, "2023-05-04 09:00"),    # 30/4, 1/5 and the swapped days
     ("2024-03-08 16:00", 1, "2024-03-11 16:00"),    # Friday → Monday
     ("2024-03-04 08:00", 15, "2024-03-25 08:00"),   # three plain weeks
+    ("2024-03-09 11:00", 1, "2024-03-11 11:00"),    # received on a Saturday: due Monday
+    ("2023-01-22 11:00", 1, "2023-01-27 11:00"),    # received during Tết: due the first day back
 ])
 def test_feedback_deadline_in_working_days(start, days, due):
     from data_access.working_days import add_working_days as one
