@@ -40,3 +40,24 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         safe_frame(frame).to_excel(writer, index=False, sheet_name=sheet[:31])
     return buffer.getvalue()
+
+
+def download(frame: pd.DataFrame, filename: str, file_format: str, what: str) -> dict:
+    """A dcc.Download payload for the table, written to the audit log under the signed-in user."""
+    from dash import dcc
+
+    from data_access.users import audit
+    from security.session import current_identity
+
+    audit(current_identity().username, "export", f"{what} {file_format}")
+    if file_format == "xlsx":
+        return dcc.send_bytes(to_xlsx_bytes(frame, filename[-31:]), f"{filename}.xlsx")
+    return dcc.send_bytes(to_csv_bytes(frame), f"{filename}.csv")
+
+
+def export_buttons(button_type: str) -> list:
+    """CSV and XLSX buttons with pattern-matching ids {"type": button_type, "format": ...}."""
+    from dash import html
+
+    return [html.Button(label, id={"type": button_type, "format": label.lower()}, className="button")
+            for label in ("CSV", "XLSX")]

@@ -63,3 +63,7 @@ SERVICES_HEADING = "services-heading"
 CHART_SVG = "chart-svg"  # pattern: {"type": CHART_SVG, "graph": graph id}
 TARGETS_BODY = "targets-body"
 DIGITAL_BODY = "digital-body"
+DIGITAL_UNITS = "digital-units"
+DIGITAL_UNITS_TITLE = "digital-units-title"
+DIGITAL_EXPORT = "digital-export"  # pattern: {"type": DIGITAL_EXPORT, "format": "csv" | "xlsx"}
+DIGITAL_DOWNLOAD = "digital-download"

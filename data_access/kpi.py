@@ -327,3 +327,20 @@ def monthly_dossiers(city: str, year: int) -> list[dict]:
         out.append({"month": number, "received": received,
                     "on_time_rate": f.on_time_rate(on_time, processed) if received else None})
     return out
+
+
+@cached()
+def documents_by_unit(city: str, period: Period) -> "pd.DataFrame":
+    """E-documents sent in the period by issuing unit (agency): sent, signed, signed rate."""
+    import pandas as pd
+
+    e = m.EDocument
+    signed = _count_if(and_(e.signed_by_organisation.is_(True), e.signed_by_leader.is_(True)))
+    query = (select(e.issuing_unit, func.count().label("sent"), signed.label("signed"))
+             .where(e.city_slug == city, _in_period(e.sent_at, period))
+             .group_by(e.issuing_unit).order_by(e.issuing_unit))
+    with connect("kpi") as connection:
+        rows = [(unit, int(sent), int(done)) for unit, sent, done in connection.execute(query)]
+    frame = pd.DataFrame(rows, columns=["unit", "sent", "signed"])
+    frame["signed_rate"] = [f.signed_rate(done, sent) for done, sent in zip(frame["signed"], frame["sent"])]
+    return frame

@@ -2,12 +2,15 @@
 video conferencing, e-accounts and linked health facilities, for a period."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html
 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
+from components.export import download, export_buttons
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
 from components.period_controls import (comparison_period, make_period_controls, parse_query,
@@ -15,7 +18,7 @@ from components.period_controls import (comparison_period, make_period_controls,
 from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE
-from data_access.kpi import city_targets, compute_kpis, kpi_sources
+from data_access.kpi import city_targets, compute_kpis, documents_by_unit, kpi_sources
 
 dash.register_page(__name__, path="/digital", name="Chuyển đổi số", name_en="Digital", order=3, nav=True,
                    title="Chuyển đổi số – IOC")
@@ -23,6 +26,7 @@ dash.register_page(__name__, path="/digital", name="Chuyển đổi số", name_
 PERIOD_IDS = ids.period_ids("digital")
 register_period_callbacks(PERIOD_IDS)
 
+UNIT_COLUMNS = ("unit", "sent", "signed", "signed_rate")
 GROUPS = {
     "digital.connectivity": ("internet.household_rate", "internet.business_rate", "infra.fibre_km",
                              "wifi.access_points", "wifi.free_stations"),
@@ -40,10 +44,17 @@ def layout(**query) -> html.Div:
                   make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
         ignored_notice(notices, lang),
         dcc.Loading(html.Div(id=ids.DIGITAL_BODY), type="dot", delay_show=400),
+        html.Div([
+            html.Div([html.H2(t("digital.by_unit", lang), id=ids.DIGITAL_UNITS_TITLE, className="section-title"),
+                      html.Div(export_buttons(ids.DIGITAL_EXPORT), className="export-buttons")], className="page-head"),
+            html.Div(id=ids.DIGITAL_UNITS), dcc.Download(id=ids.DIGITAL_DOWNLOAD),
+        ], className="panel"),
     ])
 
 
-@callback(Output(ids.DIGITAL_BODY, "children"), Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
+@callback(Output(ids.DIGITAL_BODY, "children"), Output(ids.DIGITAL_UNITS, "children"),
+          Output(ids.DIGITAL_UNITS_TITLE, "children"),
+          Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
           Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["compare"], "value"))
 def render_digital(city: str, lang: str, period_key: str, compare: str):
     lang = normalise_lang(lang)
@@ -52,8 +63,9 @@ def render_digital(city: str, lang: str, period_key: str, compare: str):
         other = comparison_period(period, compare)
         values, previous = compute_kpis(city, period), compute_kpis(city, other)
         sources, targets = kpi_sources(city, period), city_targets(city)
+        units = documents_by_unit(city, period)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
-        return error_banner(str(exc))
+        return error_banner(str(exc)), None, t("digital.by_unit", lang)
     sections = []
     for group, codes in GROUPS.items():
         cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], next_target(targets, code, period.year),
@@ -62,4 +74,25 @@ def render_digital(city: str, lang: str, period_key: str, compare: str):
         sections.append(html.Section([html.H2(t(group, lang), className="section-title"),
                                       html.Div(cards, className="card-grid wide")], className="panel",
                                      style={"marginBottom": "16px"}))
-    return sections
+    table = dash_table.DataTable(
+        data=units.to_dict("records"), sort_action="native", page_size=30, id="digital-unit-table",
+        style_cell={"textAlign": "right"}, style_cell_conditional=[{"if": {"column_id": "unit"}, "textAlign": "left"}],
+        columns=[{"name": t(f"digital.col.{c}", lang), "id": c, "type": "text" if c == "unit" else "numeric",
+                  "format": {"specifier": ",.2f"} if c == "signed_rate" else None} for c in UNIT_COLUMNS])
+    return sections, table, f"{t('digital.by_unit', lang)} · {period.key}"
+
+
+@callback(Output(ids.DIGITAL_DOWNLOAD, "data"), Input({"type": ids.DIGITAL_EXPORT, "format": ALL}, "n_clicks"),
+          State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(ids.LANG_SELECT, "value"),
+          prevent_initial_call=True)
+def export_units(clicks, city: str, period_key: str, lang: str):
+    """The agency table as CSV or XLSX, as on screen."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks or []):
+        return dash.no_update
+    lang = normalise_lang(lang)
+    period = periods.parse(period_key)
+    frame = documents_by_unit(city, period)[list(UNIT_COLUMNS)]
+    frame.columns = [t(f"digital.col.{c}", lang) for c in UNIT_COLUMNS]
+    name = f"van-ban-theo-don-vi_{city}_{period.key}_{datetime.now():%Y%m%d}"
+    return download(frame, name, trigger["format"], f"/digital {city} {period.key}")

@@ -13,7 +13,7 @@ from components import ids
 from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import bar_chart
-from components.export import to_csv_bytes, to_xlsx_bytes
+from components.export import download, export_buttons
 from components.formatting import format_datetime
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card
@@ -23,8 +23,6 @@ from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE
 from data_access.kpi import compute_kpis, data_as_of, kpi_sources, monthly_dossiers, services_by_ward
-from data_access.users import audit
-from security.session import current_identity
 
 dash.register_page(__name__, path="/services", name="Dịch vụ công", name_en="Public services", order=2,
                    nav=True, title="Dịch vụ công – IOC")
@@ -54,9 +52,7 @@ def layout(**query) -> html.Div:
                  className="charts", style={"marginTop": "16px"}),
         html.Div([
             html.Div([html.H2(t("services.by_ward", lang), className="section-title"),
-                      html.Div([html.Button("CSV", id={"type": ids.SERVICES_EXPORT, "format": "csv"}, className="button"),
-                                html.Button("XLSX", id={"type": ids.SERVICES_EXPORT, "format": "xlsx"},
-                                            className="button")], className="export-buttons")],
+                      html.Div(export_buttons(ids.SERVICES_EXPORT), className="export-buttons")],
                      className="page-head"),
             html.Div(id=ids.SERVICES_TABLE), dcc.Download(id=ids.SERVICES_DOWNLOAD),
         ], className="panel", style={"marginTop": "16px"}),
@@ -148,7 +144,4 @@ def export_table(_clicks, city: str, period_key: str, lang: str):
     frame = services_by_ward(city, period)[["gso_code", *TABLE_COLUMNS]]
     frame.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
     name = f"dich-vu-cong_{city}_{period.key}_{datetime.now():%Y%m%d}"
-    audit(current_identity().username, "export", f"/services {city} {period.key} {trigger['format']}")
-    if trigger["format"] == "xlsx":
-        return dcc.send_bytes(to_xlsx_bytes(frame, period.key), f"{name}.xlsx")
-    return dcc.send_bytes(to_csv_bytes(frame), f"{name}.csv")
+    return download(frame, name, trigger["format"], f"/services {city} {period.key}")

@@ -94,4 +94,16 @@ def test_digital_page(dash_duo, app):
     dash_duo.wait_for_text_to_equal(CARD.format("docs.sent"), "107.397", timeout=20)
     dash_duo.wait_for_text_to_equal(CARD.format("infra.fibre_km"), "273 km", timeout=10)
     dash_duo.wait_for_text_to_equal(CARD.format("internet.household_rate"), "99,13%", timeout=10)
+    dash_duo.wait_for_element("#digital-unit-table tbody tr", timeout=10)
+    assert len(dash_duo.find_elements("#digital-unit-table tbody tr")) >= 10
+    dash_duo.find_element("button[id*='\"type\":\"digital-export\"'][id*='xlsx']").click()
+    deadline, files = time.time() + 15, []
+    while time.time() < deadline and not files:
+        files = glob.glob(os.path.join(dash_duo.download_path, "*.xlsx"))
+        time.sleep(0.2)
+    assert files, "no XLSX was downloaded"
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(files[0]).active
+    assert sum(row[1] for row in sheet.iter_rows(min_row=2, values_only=True)) == 107_397
     assert dash_duo.get_logs() == []

@@ -116,6 +116,18 @@ def test_ward_breakdown_adds_up_to_the_city(demo_db):
     assert wards["on_time_rate"].between(0, 100).all()
 
 
+@pytest.mark.parametrize("period, signed_rate", [("2022", 100.0), ("2021", None)])
+def test_documents_by_agency_add_up(demo_db, period, signed_rate):
+    from data_access.kpi import compute_kpis, documents_by_unit
+
+    units = documents_by_unit.uncached("thanh-hoa", periods.parse(period))
+    city = compute_kpis.uncached("thanh-hoa", periods.parse(period))
+    assert len(units) >= 10 and units["sent"].sum() == city["docs.sent"]
+    assert units["signed"].sum() / units["sent"].sum() * 100 == pytest.approx(city["docs.signed_rate"])
+    if signed_rate is not None:
+        assert (units["signed_rate"] == signed_rate).all()
+
+
 def test_monthly_series_adds_up(demo_db):
     from data_access.kpi import monthly_dossiers
 
