@@ -125,6 +125,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "digital.by_unit": ("Văn bản điện tử theo cơ quan, đơn vị", "E-documents by agency"),
     "digital.col.unit": ("Cơ quan, đơn vị", "Agency"), "digital.col.sent": ("Văn bản gửi", "Sent"),
     "digital.col.signed": ("Ký số đủ", "Fully signed"), "digital.col.signed_rate": ("% ký số", "% signed"),
+    "period.to": ("đến", "to"),
     "period.year": ("Năm", "Year"), "period.quarter": ("Quý", "Quarter"), "period.month": ("Tháng", "Month"),
     "compare.previous": ("Kỳ trước", "Previous period"), "compare.last_year": ("Cùng kỳ năm trước", "Same period last year"),
     "card.vs": ("so với", "vs"),

@@ -49,8 +49,8 @@ WARD_BODY = "ward-body"
 
 def period_ids(page: str) -> dict[str, str]:
     """Ids of the shared period controls on one page (kind, period, comparison)."""
-    return {"kind": f"{page}-period-kind", "period": f"{page}-period", "compare": f"{page}-compare",
-            "sink": f"{page}-url-sink"}
+    return {"kind": f"{page}-period-kind", "period": f"{page}-period", "to": f"{page}-period-to",
+            "compare": f"{page}-compare", "sink": f"{page}-url-sink"}
 
 
 SERVICES_CARDS = "services-cards"

@@ -39,7 +39,14 @@ def default_period(kind: str, today: date | None = None) -> str:
     return current.previous().key
 
 
-def parse_query(query: dict) -> tuple[periods.Period, str, list[str]]:
+def combined_key(first: str | None, last: str | None) -> str:
+    """The period the controls describe: one period, or a range when 'to' is later than 'from'."""
+    if last and first and last != first:
+        return f"{first}..{last}"
+    return first or default_period("year")
+
+
+def parse_query(query: dict) -> tuple[periods.Period | periods.PeriodRange, str, list[str]]:
     """(period, comparison, notices) from URL values; bad values fall back with a notice."""
     notices = []
     period = periods.year(default_period("year"))
@@ -47,7 +54,7 @@ def parse_query(query: dict) -> tuple[periods.Period, str, list[str]]:
     if text is not None:
         try:
             period = periods.parse(str(text)[:20])
-            if period.start > date.today() or period.year < FIRST_YEAR:
+            if period.start > date.today() or period.start.year < FIRST_YEAR:
                 raise periods.PeriodError("no data for that period")
         except periods.PeriodError:
             notices.append(f"period: {str(text)[:20]!r}")
@@ -59,16 +66,21 @@ def parse_query(query: dict) -> tuple[periods.Period, str, list[str]]:
     return period, compare, notices
 
 
-def comparison_period(period: periods.Period, compare: str) -> periods.Period:
+def comparison_period(period, compare: str):
     return period.same_period_last_year() if compare == "last_year" else period.previous()
 
 
-def make_period_controls(page_ids: dict[str, str], period: periods.Period, compare: str, lang: str) -> html.Div:
+def make_period_controls(page_ids: dict[str, str], period, compare: str, lang: str) -> html.Div:
+    first, last = (period.first, period.last) if period.kind == "range" else (period, None)
+    options = period_options(first.kind)
     return html.Div([
-        dcc.RadioItems(id=page_ids["kind"], value=period.kind, inline=True, className="segmented light",
+        dcc.RadioItems(id=page_ids["kind"], value=first.kind, inline=True, className="segmented light",
                        options=[{"label": t(f"period.{k}", lang), "value": k} for k in KINDS]),
-        dcc.Dropdown(id=page_ids["period"], value=period.key, options=period_options(period.kind),
+        dcc.Dropdown(id=page_ids["period"], value=first.key, options=options,
                      clearable=False, searchable=False, className="period-select"),
+        html.Span(t("period.to", lang), className="muted"),
+        dcc.Dropdown(id=page_ids["to"], value=last.key if last else None, options=options,
+                     clearable=True, searchable=False, placeholder="—", className="period-select"),
         dcc.RadioItems(id=page_ids["compare"], value=compare, inline=True, className="segmented light",
                        options=[{"label": t(f"compare.{c}", lang), "value": c} for c in COMPARISONS]),
         html.Div(id=page_ids["sink"], hidden=True),
@@ -78,20 +90,25 @@ def make_period_controls(page_ids: dict[str, str], period: periods.Period, compa
 def register_period_callbacks(page_ids: dict[str, str]) -> None:
     """Kind → period options; every change → the address bar."""
     @callback(Output(page_ids["period"], "options"), Output(page_ids["period"], "value"),
-              Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), prevent_initial_call=True)
-    def _options_for_kind(kind: str, current: str):
+              Output(page_ids["to"], "options"), Output(page_ids["to"], "value"),
+              Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
+              prevent_initial_call=True)
+    def _options_for_kind(kind: str, current: str, last: str | None):
         kind = kind if kind in KINDS else "year"
         options = period_options(kind)
         keys = {o["value"] for o in options}
-        return options, current if current in keys else default_period(kind)
+        first = current if current in keys else default_period(kind)
+        to_options = [o for o in options if o["value"] >= first]
+        return options, first, to_options, last if last in {o["value"] for o in to_options} else None
 
     clientside_callback(
-        """function(period, compare) {
+        """function(period, last, compare) {
             const params = new URLSearchParams(window.location.search);
-            params.set('period', period || '');
+            params.set('period', (last && last !== period) ? period + '..' + last : (period || ''));
             params.set('compare', compare || 'previous');
             window.history.replaceState(null, '', window.location.pathname + '?' + params.toString());
             return window.dash_clientside.no_update;
         }""",
-        Output(page_ids["sink"], "className"), Input(page_ids["period"], "value"), Input(page_ids["compare"], "value"),
+        Output(page_ids["sink"], "className"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
+        Input(page_ids["compare"], "value"),
     )

@@ -13,7 +13,7 @@ from components.banners import error_banner, ignored_notice
 from components.export import download, export_buttons
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
-from components.period_controls import (comparison_period, make_period_controls, parse_query,
+from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
                                         register_period_callbacks)
 from data_access import periods
 from data_access.db import DatabaseUnavailable
@@ -55,11 +55,12 @@ def layout(**query) -> html.Div:
 @callback(Output(ids.DIGITAL_BODY, "children"), Output(ids.DIGITAL_UNITS, "children"),
           Output(ids.DIGITAL_UNITS_TITLE, "children"),
           Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
-          Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["compare"], "value"))
-def render_digital(city: str, lang: str, period_key: str, compare: str):
+          Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
+          Input(PERIOD_IDS["compare"], "value"))
+def render_digital(city: str, lang: str, period_key: str, last_key: str | None, compare: str):
     lang = normalise_lang(lang)
     try:
-        period = periods.parse(period_key)
+        period = periods.parse(combined_key(period_key, last_key))
         other = comparison_period(period, compare)
         values, previous = compute_kpis(city, period), compute_kpis(city, other)
         sources, targets = kpi_sources(city, period), city_targets(city)
@@ -83,15 +84,16 @@ def render_digital(city: str, lang: str, period_key: str, compare: str):
 
 
 @callback(Output(ids.DIGITAL_DOWNLOAD, "data"), Input({"type": ids.DIGITAL_EXPORT, "format": ALL}, "n_clicks"),
-          State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(ids.LANG_SELECT, "value"),
+          State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
+    State(ids.LANG_SELECT, "value"),
           prevent_initial_call=True)
-def export_units(clicks, city: str, period_key: str, lang: str):
+def export_units(clicks, city: str, period_key: str, last_key: str | None, lang: str):
     """The agency table as CSV or XLSX, as on screen."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks or []):
         return dash.no_update
     lang = normalise_lang(lang)
-    period = periods.parse(period_key)
+    period = periods.parse(combined_key(period_key, last_key))
     frame = documents_by_unit(city, period)[list(UNIT_COLUMNS)]
     frame.columns = [t(f"digital.col.{c}", lang) for c in UNIT_COLUMNS]
     name = f"van-ban-theo-don-vi_{city}_{period.key}_{datetime.now():%Y%m%d}"

@@ -17,7 +17,7 @@ from components.export import download, export_buttons
 from components.formatting import format_datetime
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card
-from components.period_controls import (comparison_period, make_period_controls, parse_query,
+from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
                                         register_period_callbacks)
 from data_access import periods
 from data_access.db import DatabaseUnavailable
@@ -64,12 +64,13 @@ def layout(**query) -> html.Div:
     Output(ids.SERVICES_MONTHLY, "figure"), Output(ids.SERVICES_TABLE, "children"),
     Output(ids.SERVICES_HEADING, "children"),
     Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"), Input(ids.THEME_SELECT, "value"),
-    Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["compare"], "value"),
+    Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
+    Input(PERIOD_IDS["compare"], "value"),
 )
-def render_services(city: str, lang: str, theme: str, period_key: str, compare: str):
+def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):
     lang = normalise_lang(lang)
     try:
-        period = periods.parse(period_key)
+        period = periods.parse(combined_key(period_key, last_key))
         other = comparison_period(period, compare)
         values, previous = compute_kpis(city, period), compute_kpis(city, other)
         sources = kpi_sources(city, period)
@@ -131,16 +132,17 @@ def drill_down_to_ward(click: dict | None):
 @callback(
     Output(ids.SERVICES_DOWNLOAD, "data"),
     Input({"type": ids.SERVICES_EXPORT, "format": ALL}, "n_clicks"),
-    State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(ids.LANG_SELECT, "value"),
+    State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
+    State(ids.LANG_SELECT, "value"),
     prevent_initial_call=True,
 )
-def export_table(_clicks, city: str, period_key: str, lang: str):
+def export_table(_clicks, city: str, period_key: str, last_key: str | None, lang: str):
     """The ward table as CSV or XLSX, with the same columns and figures as on screen."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(_clicks or []):
         return dash.no_update
     lang = normalise_lang(lang)
-    period = periods.parse(period_key)
+    period = periods.parse(combined_key(period_key, last_key))
     frame = services_by_ward(city, period)[["gso_code", *TABLE_COLUMNS]]
     frame.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
     name = f"dich-vu-cong_{city}_{period.key}_{datetime.now():%Y%m%d}"

@@ -77,6 +77,17 @@ def test_services_period_controls_and_export(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def test_services_for_a_range(dash_duo, app):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2021..2022&compare=previous")
+    dash_duo.wait_for_text_to_equal(CARD.format("services.level3_dossiers"),
+                                    _db_value("services.level3_dossiers", "2021..2022"), timeout=20)
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "2019..2020",
+                                    timeout=10)
+    assert "period=2021..2022" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
 def test_targets_page(dash_duo, app):
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, "/targets?lang=vi")

@@ -128,6 +128,17 @@ def test_documents_by_agency_add_up(demo_db, period, signed_rate):
         assert (units["signed_rate"] == signed_rate).all()
 
 
+def test_a_range_sums_its_periods(demo_db):
+    from data_access.kpi import compute_kpis
+
+    both = compute_kpis.uncached("thanh-hoa", periods.parse("2021..2022"))
+    each = [compute_kpis.uncached("thanh-hoa", periods.year(y)) for y in (2021, 2022)]
+    for code in ("services.level3_dossiers", "docs.sent", "services.dossiers_total"):
+        assert both[code] == sum(v[code] for v in each)
+    assert both["camera.security_total"] == each[1]["camera.security_total"], "stocks at the end of the range"
+    assert both["infra.fibre_km"] is None, "a yearly observation is not a value for a range"
+
+
 def test_monthly_series_adds_up(demo_db):
     from data_access.kpi import monthly_dossiers
 
@@ -163,6 +174,8 @@ def test_every_facts_target_is_on_the_targets_page(demo_db):
     ({"period": "2022-Q3", "compare": "last_year"}, "2022-Q3", "last_year", 0),
     ({"period": "2022-07"}, "2022-07", "previous", 0),
     ({"period": "2099"}, None, "previous", 1),
+    ({"period": "2021..2022"}, "2021..2022", "previous", 0),
+    ({"period": "2022..2021"}, None, "previous", 1),
     ({"period": "2019"}, None, "previous", 1),
     ({"period": "<svg onload=alert(1)>", "compare": "x" * 500}, None, "previous", 2),
 ])

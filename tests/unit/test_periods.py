@@ -42,3 +42,27 @@ def test_previous_periods(text, previous, last_year):
 def test_year_rejects(value):
     with pytest.raises(periods.PeriodError):
         periods.year(value)
+
+
+@pytest.mark.parametrize("text, key, start, end, previous, last_year", [
+    ("2021..2023", "2021..2023", date(2021, 1, 1), date(2024, 1, 1), "2018..2020", "2020..2022"),
+    ("2022-Q4..2023-Q2", "2022-Q4..2023-Q2", date(2022, 10, 1), date(2023, 7, 1), "2022-Q1..2022-Q3",
+     "2021-Q4..2022-Q2"),
+    ("2022-11..2023-02", "2022-11..2023-02", date(2022, 11, 1), date(2023, 3, 1), "2022-07..2022-10",
+     "2021-11..2022-02"),
+])
+def test_ranges(text, key, start, end, previous, last_year):
+    period = periods.parse(text)
+    assert (period.key, period.start, period.end) == (key, start, end)
+    assert period.previous().key == previous
+    assert period.same_period_last_year().key == last_year
+
+
+@pytest.mark.parametrize("text", ["2023..2021", "2021..2022-Q1", "2021..", "..2022", "2021..2022..2023"])
+def test_bad_ranges(text):
+    with pytest.raises(periods.PeriodError):
+        periods.parse(text)
+
+
+def test_a_range_of_one_is_that_period():
+    assert periods.parse("2022..2022") == periods.year(2022)
