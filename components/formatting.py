@@ -124,3 +124,19 @@ def unaccent(text: str) -> str:
     """'Phường Hàm Rồng' → 'phuong ham rong': search that ignores diacritics and case."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()
+
+
+def table_locale(lang: str | None) -> dict:
+    """DataTable's number separators for the language (vi: 2.971 and 99,13)."""
+    if (lang or "vi") == "en":
+        return {"decimal": ".", "group": ","}
+    return {"decimal": ",", "group": "."}
+
+
+def table_number_format(column: str) -> dict | None:
+    """d3 format of a DataTable column: rates with 2 decimals, counts grouped, text as is."""
+    if column.endswith("rate"):
+        return {"specifier": ",.2f"}
+    if column in ("ward", "unit", "name"):
+        return None
+    return {"specifier": ",d"}

@@ -11,6 +11,7 @@ import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.export import download, export_buttons
+from components.formatting import table_locale, table_number_format
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
 from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
@@ -79,7 +80,8 @@ def render_digital(city: str, lang: str, period_key: str, last_key: str | None, 
         data=units.to_dict("records"), sort_action="native", page_size=30, id="digital-unit-table",
         style_cell={"textAlign": "right"}, style_cell_conditional=[{"if": {"column_id": "unit"}, "textAlign": "left"}],
         columns=[{"name": t(f"digital.col.{c}", lang), "id": c, "type": "text" if c == "unit" else "numeric",
-                  "format": {"specifier": ",.2f"} if c == "signed_rate" else None} for c in UNIT_COLUMNS])
+                  "format": table_number_format(c)} for c in UNIT_COLUMNS],
+        locale_format=table_locale(lang))
     return sections, table, f"{t('digital.by_unit', lang)} · {period.key}"
 
 

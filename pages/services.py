@@ -14,7 +14,7 @@ from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import bar_chart
 from components.export import download, export_buttons
-from components.formatting import format_datetime
+from components.formatting import format_datetime, table_locale, table_number_format
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card
 from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
@@ -109,7 +109,8 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
         style_cell={"fontFamily": "inherit", "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": "ward"}, "textAlign": "left"}],
         columns=[{"name": t(f"services.col.{c}", lang), "id": c, "type": "numeric" if c != "ward" else "text",
-                  "format": {"specifier": ",.2f"} if c.endswith("rate") else None} for c in TABLE_COLUMNS])
+                  "format": table_number_format(c)} for c in TABLE_COLUMNS],
+        locale_format=table_locale(lang))
     return cards, ward_chart, month_chart, table, t("services.heading", lang)
 
 

@@ -22,6 +22,16 @@ def app(demo_db, offline_tiles):
     return dash_app
 
 
+def wait_for_download(dash_duo, pattern: str, timeout: float = 15) -> list[str]:
+    """Files matching `pattern` in the browser's download folder, once one has arrived."""
+    deadline, files = time.time() + timeout, []
+    while time.time() < deadline and not files:
+        files = glob.glob(os.path.join(dash_duo.download_path, pattern))
+        time.sleep(0.2)
+    assert files, f"nothing matching {pattern} was downloaded"
+    return files
+
+
 def _db_value(code: str, period: str):
     from components.formatting import format_value
     from data_access import periods
@@ -52,11 +62,7 @@ def test_services_period_controls_and_export(dash_duo, app):
     rows = dash_duo.find_elements("#services-ward-table tbody tr")
     assert len(rows) > 10
     dash_duo.find_element("button[id*='\"format\":\"csv\"']").click()
-    deadline, files = time.time() + 15, []
-    while time.time() < deadline and not files:
-        files = glob.glob(os.path.join(dash_duo.download_path, "*.csv"))
-        time.sleep(0.2)
-    assert files, "no CSV was downloaded"
+    files = wait_for_download(dash_duo, "*.csv")
     with open(files[0], encoding="utf-8-sig") as handle:
         exported = list(csv.reader(handle))
     from data_access import periods
@@ -69,11 +75,8 @@ def test_services_period_controls_and_export(dash_duo, app):
 
     assert recent_audit(1)[0]["action"] == "export", "exports are audited"
     dash_duo.find_element("button[id*='\"graph\":\"services-monthly\"']").click()
-    deadline, svgs = time.time() + 15, []
-    while time.time() < deadline and not svgs:
-        svgs = glob.glob(os.path.join(dash_duo.download_path, "*.svg"))
-        time.sleep(0.2)
-    assert svgs and open(svgs[0], encoding="utf-8").read().startswith("<svg")
+    svgs = wait_for_download(dash_duo, "*.svg")
+    assert open(svgs[0], encoding="utf-8").read().startswith("<svg")
     assert dash_duo.get_logs() == []
 
 
@@ -108,11 +111,7 @@ def test_digital_page(dash_duo, app):
     dash_duo.wait_for_element("#digital-unit-table tbody tr", timeout=10)
     assert len(dash_duo.find_elements("#digital-unit-table tbody tr")) >= 10
     dash_duo.find_element("button[id*='\"type\":\"digital-export\"'][id*='xlsx']").click()
-    deadline, files = time.time() + 15, []
-    while time.time() < deadline and not files:
-        files = glob.glob(os.path.join(dash_duo.download_path, "*.xlsx"))
-        time.sleep(0.2)
-    assert files, "no XLSX was downloaded"
+    files = wait_for_download(dash_duo, "*.xlsx")
     import openpyxl
 
     sheet = openpyxl.load_workbook(files[0]).active

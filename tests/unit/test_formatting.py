@@ -143,3 +143,13 @@ def test_default_language_is_vietnamese():
 def test_negative_decimals_rejected():
     with pytest.raises(ValueError):
         format_number(1.5, "vi", -1)
+
+
+def test_table_number_formats_follow_the_language():
+    from components.formatting import table_locale, table_number_format
+
+    assert table_locale("vi") == {"decimal": ",", "group": "."}
+    assert table_locale("en") == {"decimal": ".", "group": ","}
+    assert table_number_format("on_time_rate") == {"specifier": ",.2f"}
+    assert table_number_format("dossiers") == {"specifier": ",d"}
+    assert table_number_format("ward") is None
