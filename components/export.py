@@ -42,6 +42,16 @@ def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     return buffer.getvalue()
 
 
+def requested_format(clicks: list | None) -> str | None:
+    """'csv' or 'xlsx' when one of the export buttons was really clicked, else None."""
+    from dash import ctx
+
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks or []):
+        return None
+    return trigger["format"]
+
+
 def download(frame: pd.DataFrame, filename: str, file_format: str, what: str) -> dict:
     """A dcc.Download payload for the table, written to the audit log under the signed-in user."""
     from dash import dcc

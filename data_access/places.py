@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from data_access import models as m
 from data_access.cache import cached
@@ -53,18 +53,6 @@ def wards_geojson(city: str) -> dict:
                        "population": population},
     } for code, name, kind, geometry, schematic, population in rows]
     return {"type": "FeatureCollection", "features": features}
-
-
-@cached()
-def ward_camera_density(city: str) -> dict[str, float | None]:
-    """Security cameras per km² in each ward today; None for a ward without an area."""
-    w, c = m.Ward, m.Camera
-    counts = (select(c.ward_code, func.count().label("cameras"))
-              .where(c.city_slug == city, c.kind == "security").group_by(c.ward_code).subquery())
-    query = (select(w.gso_code, w.area_km2, func.coalesce(counts.c.cameras, 0))
-             .outerjoin(counts, counts.c.ward_code == w.gso_code).where(w.city_slug == city))
-    with connect("ioc") as connection:
-        return {code: (cameras / area if area else None) for code, area, cameras in connection.execute(query)}
 
 
 @cached()

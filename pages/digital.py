@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import ALL, Input, Output, State, callback, dash_table, dcc, html
 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
-from components.export import download, export_buttons
+from components.export import download, export_buttons, requested_format
 from components.formatting import table_locale, table_number_format
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
@@ -87,16 +87,15 @@ def render_digital(city: str, lang: str, period_key: str, last_key: str | None, 
 
 @callback(Output(ids.DIGITAL_DOWNLOAD, "data"), Input({"type": ids.DIGITAL_EXPORT, "format": ALL}, "n_clicks"),
           State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
-    State(ids.LANG_SELECT, "value"),
-          prevent_initial_call=True)
+          State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
 def export_units(clicks, city: str, period_key: str, last_key: str | None, lang: str):
     """The agency table as CSV or XLSX, as on screen."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(clicks or []):
+    file_format = requested_format(clicks)
+    if file_format is None:
         return dash.no_update
     lang = normalise_lang(lang)
     period = periods.parse(combined_key(period_key, last_key))
     frame = documents_by_unit(city, period)[list(UNIT_COLUMNS)]
     frame.columns = [t(f"digital.col.{c}", lang) for c in UNIT_COLUMNS]
     name = f"van-ban-theo-don-vi_{city}_{period.key}_{datetime.now():%Y%m%d}"
-    return download(frame, name, trigger["format"], f"/digital {city} {period.key}")
+    return download(frame, name, file_format, f"/digital {city} {period.key}")

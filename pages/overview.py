@@ -20,7 +20,8 @@ from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE, PILLARS
 from data_access.kpi import city_targets, compute_kpis, data_as_of, kpi_sources, yearly_series
-from data_access.places import get_city, ward_camera_density, wards_geojson
+from data_access.map_layers import metric_values, ward_metrics
+from data_access.places import get_city, wards_geojson
 
 dash.register_page(__name__, path="/", name="Tổng quan", name_en="Overview", order=0, nav=True,
                    title="Tổng quan – IOC")
@@ -104,7 +105,7 @@ def _render(city: str, lang: str, theme: str, year: int) -> tuple:
         period = periods.year(year)
         cards = _pillar_sections(city, period, lang)
         charts = _trend_charts(city, lang, theme)
-        geojson = choropleth_geojson(wards_geojson(city), ward_camera_density(city), lang)
+        geojson = choropleth_geojson(wards_geojson(city), metric_values(ward_metrics(city), "camera_density"), lang)
     except DatabaseUnavailable as exc:
         message = error_banner(str(exc))
         return None, None, None, dash.no_update, t("overview.map_title", lang), None, message

@@ -6,14 +6,14 @@ from datetime import datetime
 
 import dash
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import ALL, Input, Output, State, callback, dash_table, dcc, html
 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import bar_chart
-from components.export import download, export_buttons
+from components.export import download, export_buttons, requested_format
 from components.formatting import format_datetime, table_locale, table_number_format
 from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card
@@ -137,14 +137,14 @@ def drill_down_to_ward(click: dict | None):
     State(ids.LANG_SELECT, "value"),
     prevent_initial_call=True,
 )
-def export_table(_clicks, city: str, period_key: str, last_key: str | None, lang: str):
+def export_table(clicks, city: str, period_key: str, last_key: str | None, lang: str):
     """The ward table as CSV or XLSX, with the same columns and figures as on screen."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(_clicks or []):
+    file_format = requested_format(clicks)
+    if file_format is None:
         return dash.no_update
     lang = normalise_lang(lang)
     period = periods.parse(combined_key(period_key, last_key))
     frame = services_by_ward(city, period)[["gso_code", *TABLE_COLUMNS]]
     frame.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
     name = f"dich-vu-cong_{city}_{period.key}_{datetime.now():%Y%m%d}"
-    return download(frame, name, trigger["format"], f"/services {city} {period.key}")
+    return download(frame, name, file_format, f"/services {city} {period.key}")
