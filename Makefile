@@ -5,19 +5,24 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: run test demo serve-prod clean
+.PHONY: run test demo live serve-prod clean
 
 run: $(BIN)/.runtime-installed var/ioc.db var/kpi.db
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
 
 test: $(BIN)/.test-installed
 	$(BIN)/python -m pytest --headless --webdriver Chrome
+	TEST_DB=postgres $(BIN)/python -m pytest tests/unit -q
 
 demo: $(BIN)/.runtime-installed
 	$(BIN)/python manage.py demo
 
+# Live demo events for /operations (no broker needed); run beside `make run`.
+live: $(BIN)/.runtime-installed var/ioc.db
+	$(BIN)/python manage.py simulate --direct --rate 20
+
 serve-prod: $(BIN)/.runtime-installed
-	APP_ENV=production $(BIN)/gunicorn --workers 3 --bind $(HOST):$(PORT) app:server
+	APP_ENV=production HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:server
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -11,6 +11,7 @@ import settings
 from api import register_api
 from components.shell import make_shell
 from security.hooks import init_security
+from serving import init_serving
 
 
 def create_app() -> dash.Dash:
@@ -25,6 +26,7 @@ def create_app() -> dash.Dash:
     app.layout = make_shell
     init_security(app)
     register_api(app.server)
+    init_serving(app)
     return app
 
 

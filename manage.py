@@ -50,6 +50,41 @@ def init_db_command(drop: bool) -> None:
         click.echo(f"{which.upper()} database ready: {settings.get(which.upper() + '_DATABASE_URL')}")
 
 
+@cli.command("migrate")
+@click.option("--db", "which", type=click.Choice(["ioc", "kpi", "both"]), default="both", show_default=True)
+@click.option("--revision", default=None, help="Target revision (default head; base with --downgrade).")
+@click.option("--downgrade", is_flag=True, help="Go down to --revision instead of up.")
+@_fail_cleanly
+def migrate_command(which: str, revision: str | None, downgrade: bool) -> None:
+    """Upgrade (or downgrade) the database schemas with their Alembic revisions."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data_access import migrations
+
+    for name in (("ioc", "kpi") if which == "both" else (which,)):
+        target = revision or ("base" if downgrade else "head")
+        try:
+            (migrations.downgrade if downgrade else migrations.upgrade)(name, target)
+            click.echo(f"{name.upper()} database at revision {migrations.current(name) or 'base'}")
+        except (CommandError, SQLAlchemyError) as exc:
+            raise CliError(f"{name.upper()} migration failed: {str(exc).splitlines()[0][:300]}") from None
+
+
+@cli.command("make-migration")
+@click.argument("message")
+@_fail_cleanly
+def make_migration_command(message: str) -> None:
+    """Write a revision for every schema whose models changed (compared with the existing revisions)."""
+    from data_access import migrations
+
+    written = migrations.make_revisions(message)
+    if not written:
+        click.echo("models and migrations agree: nothing to write")
+    for path in written:
+        click.echo(f"wrote {path.relative_to(settings.PROJECT_ROOT)} (review it before committing)")
+
+
 @cli.command("demo")
 @click.option("--city", "cities", multiple=True, default=("all",), show_default=True,
               help="thanh-hoa, nam-dinh, chi-linh or all (repeatable).")
@@ -141,6 +176,110 @@ def kpi_command(city: str, year: int | None, period_text: str | None, ward: str 
         click.echo(f"{code:<40} {shown:>14} {'' if unit == 'count' or value is None else unit}")
 
 
+def _print_import_report(report, as_json: bool) -> None:
+    """The row / column / reason table (or JSON); a non-zero exit when the file has errors."""
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    elif report.errors:
+        click.echo(f"{report.filename}: {len(report.errors)} error(s), nothing was changed", err=True)
+        for error in report.errors:
+            click.echo(f"  row {error.row:<6} {error.column or '-':<20} {error.reason}", err=True)
+    else:
+        counts = report.counts
+        verb = "would be" if report.dry_run else "were"
+        click.echo(f"{report.filename}: {report.rows} row(s); {counts['insert']} {verb} inserted, "
+                   f"{counts['update']} updated, {counts['unchanged']} unchanged")
+    if report.errors:
+        raise SystemExit(1)
+
+
+@cli.command("import-kpi")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--city", default=lambda: settings.get("DEFAULT_CITY"), show_default="DEFAULT_CITY")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_fail_cleanly
+def import_kpi_command(file: str, city: str, dry_run: bool, as_json: bool) -> None:
+    """Import reported KPI figures from a CSV or XLSX file (all or nothing)."""
+    from data_access.kpi_import import import_observations
+
+    path, content = _read_upload(file)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="writing", file=sys.stderr)
+        bar.update(done - bar.pos)
+
+    try:
+        report = import_observations(content, path.name, city=city, dry_run=dry_run, progress=progress)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    _print_import_report(report, as_json)
+
+
+@cli.command("kpi-template")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@_fail_cleanly
+def kpi_template_command(out: str, lang: str) -> None:
+    """Write an empty KPI import file (.xlsx with the indicator catalog, or .csv)."""
+    from pathlib import Path
+
+    from data_access.kpi_import import template
+
+    path = Path(out)
+    file_format = "csv" if path.suffix.lower() == ".csv" else "xlsx"
+    path.write_bytes(template(lang, file_format))
+    click.echo(f"wrote {path} ({file_format}, {lang} headers)")
+
+
+@cli.command("import-lineage")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--city", default=lambda: settings.get("DEFAULT_CITY"), show_default="DEFAULT_CITY")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_fail_cleanly
+def import_lineage_command(file: str, city: str, dry_run: bool, as_json: bool) -> None:
+    """Import ward changes (merge, split, rename) from a CSV or XLSX file (all or nothing)."""
+    from data_access.lineage import import_lineage
+
+    path, content = _read_upload(file)
+    _print_import_report(import_lineage(content, path.name, city=city, dry_run=dry_run), as_json)
+
+
+def _read_upload(file: str):
+    """The file's path and bytes, refused above MAX_UPLOAD_MB like an upload in the page."""
+    from pathlib import Path
+
+    from data_access.sheets import max_upload_bytes
+
+    path = Path(file)
+    if path.stat().st_size > max_upload_bytes():
+        raise CliError(f"{path.name} is larger than MAX_UPLOAD_MB ({settings.get('MAX_UPLOAD_MB')} MB)")
+    return path, path.read_bytes()
+
+
+@cli.command("import-boundaries")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--level", type=click.Choice(["province", "district", "ward"]), default=None,
+              help="Import only this level (default: told by each feature's level column, name or code).")
+@click.option("--city", default=None, help="Match ward names only within this city (slug).")
+@click.option("--dry-run", is_flag=True, help="Read, check and match, but change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print each feature's gso_code, name, level, matched, area_km2.")
+@_fail_cleanly
+def import_boundaries_command(file: str, level: str | None, city: str | None, dry_run: bool, as_json: bool) -> None:
+    """Import ward/district/province boundaries: GeoJSON, zipped Shapefile or GeoPackage, any CRS (VN-2000)."""
+    from pathlib import Path
+
+    from geo.boundaries import import_boundary_file, print_report
+
+    report = import_boundary_file(Path(file), level=level, city=city, dry_run=dry_run, actor="cli")
+    print_report(report, as_json, click.echo)
+
+
 def _read_password(password_stdin: bool, username: str) -> str:
     from security.passwords import check_strength
 
@@ -223,6 +362,92 @@ def audit_command(last: int) -> None:
     for event in recent_audit(last):
         click.echo(f"{event['at']:%Y-%m-%d %H:%M:%S}  {event['actor']:<20} {event['action']:<20} "
                    f"{event['ip']:<15} {event['detail']}")
+
+
+@cli.command("ingest-mqtt")
+@click.option("--client-id", default="ioc-ingester", show_default=True,
+              help="MQTT client id; keep it fixed so the broker keeps the session across restarts.")
+@click.option("--batch", default=2000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Most messages written in one transaction.")
+@click.option("--links", default=4, show_default=True, type=click.IntRange(1, 16),
+              help="Broker connections sharing the subscription (more carry more messages per second).")
+@_fail_cleanly
+def ingest_mqtt_command(client_id: str, batch: int, links: int) -> None:
+    """Subscribe to the live topics (MQTT_URL) and write valid messages to the IOC database."""
+    import logging
+
+    from data_access.db import get_engine
+    from live.broker import parse_mqtt_url
+    from live.mqtt_ingest import MqttIngester
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    address = parse_mqtt_url(settings.get("MQTT_URL"))
+    click.echo(f"ingesting from {address.host}:{address.port} into the IOC database (Ctrl-C to stop)")
+    MqttIngester(address, get_engine("ioc", writable=True), client_id=client_id, max_batch=batch,
+                 links=links).run_forever()
+
+
+@cli.command("simulate")
+@click.option("--city", default=lambda: settings.get("DEFAULT_CITY"), show_default="DEFAULT_CITY")
+@click.option("--rate", default=20.0, show_default=True, type=click.FloatRange(0.1, 100_000),
+              help="Messages per second.")
+@click.option("--duration", default=None, type=click.FloatRange(min=1), help="Seconds to run (default: until Ctrl-C).")
+@click.option("--direct", is_flag=True, help="Write straight to the IOC database instead of the broker.")
+@click.option("--seed", default=None, type=int, help="Random seed, for a repeatable stream.")
+@_fail_cleanly
+def simulate_command(city: str, rate: float, duration: float | None, direct: bool, seed: int | None) -> None:
+    """Publish realistic sensor readings, camera status and incidents for a demo city."""
+    from data_access.db import get_engine
+    from live import simulate
+
+    engine = get_engine("ioc", writable=direct)
+    simulator = simulate.Simulator(simulate.load_city(engine, city), city, rate, seed)
+    report = lambda sent: click.echo(f"\r{sent:,} messages sent", nl=False)
+    try:
+        if direct:
+            _simulate_direct(simulator, engine, duration, report)
+        else:
+            _simulate_mqtt(simulator, duration, report)
+    except KeyboardInterrupt:
+        pass
+    click.echo("")
+
+
+def _simulate_direct(simulator, engine, duration, report) -> None:
+    from data_access.ingest import IngestWriter, Registry
+    from live.mqtt_ingest import prepare_sqlite
+
+    prepare_sqlite(engine)
+    writer = IngestWriter(engine, Registry.load(engine)).start()
+    try:
+        simulate_run(simulator, writer.accept, duration, report)
+    finally:
+        writer.stop()
+    click.echo(f"\nwritten: {dict(writer.totals)}", nl=False)
+
+
+def _simulate_mqtt(simulator, duration, report) -> None:
+    from live.broker import QOS, make_client, parse_mqtt_url
+
+    address = parse_mqtt_url(settings.get("MQTT_URL"))
+    client = make_client(address, f"ioc-simulator-{simulator.city}")
+    try:
+        client.connect(address.host, address.port, keepalive=30)
+    except OSError as exc:
+        raise CliError(f"cannot reach the MQTT broker at {address.host}:{address.port} ({exc}); "
+                       "start it, or use --direct") from None
+    client.loop_start()
+    try:
+        simulate_run(simulator, lambda topic, payload: client.publish(topic, payload, qos=QOS), duration, report)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def simulate_run(simulator, send, duration, report) -> int:
+    from live.simulate import run
+
+    return run(simulator, send, duration=duration, on_second=report)
 
 
 @cli.command("settings")

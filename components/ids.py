@@ -67,3 +67,60 @@ DIGITAL_UNITS = "digital-units"
 DIGITAL_UNITS_TITLE = "digital-units-title"
 DIGITAL_EXPORT = "digital-export"  # pattern: {"type": DIGITAL_EXPORT, "format": "csv" | "xlsx"}
 DIGITAL_DOWNLOAD = "digital-download"
+
+# Display modes: public kiosk, wall (shell-level, any page), presentation.
+PUBLIC_BODY = "public-body"
+PUBLIC_ROTATE = "public-rotate"
+PUBLIC_PANELS = "public-panels"
+PUBLIC_SINK = "public-sink"
+WALL_BAR = "wall-bar"
+WALL_STATE = "wall-state"
+WALL_TICK = "wall-tick"
+WALL_SINK = "wall-sink"
+WALL_BODY = "wall-body"
+PRESENT_PERIOD = "present-period"
+PRESENT_SLIDES = "present-slides"
+PRESENT_DECK = "present-deck"
+PRESENT_NAME = "present-name"
+PRESENT_SAVE = "present-save"
+PRESENT_SAVED = "present-saved"
+PRESENT_MESSAGE = "present-message"
+PRESENT_PDF = "present-pdf"
+PRESENT_DOWNLOAD = "present-download"
+PRESENT_PNG = "present-png"  # pattern: {"type": PRESENT_PNG, "index": slide number}
+PRESENT_SINK = "present-sink"
+
+# Operations page (/operations): one store per panel holds its data fingerprint.
+OPS_INTERVAL = "ops-interval"
+OPS_UPDATED = "ops-updated"
+OPS_STALE = "ops-stale"
+OPS_LAST_GOOD = "ops-last-good"
+OPS_VERSION = "ops-version"  # pattern: {"type": OPS_VERSION, "panel": name}
+OPS_PANEL = "ops-panel"  # pattern: {"type": OPS_PANEL, "panel": name}
+OPS_EVENTS = "ops-events"
+OPS_EVENTS_SEEN = "ops-events-seen"
+OPS_MAP = "ops-map"
+OPS_MAP_MARKERS = "ops-map-markers"
+OPS_URGENT_SEEN = "ops-urgent-seen"
+OPS_HEADING = "ops-heading"
+OPS_TITLE = "ops-title"  # pattern: {"type": OPS_TITLE, "panel": name}
+
+# Import page (/admin/import, admin only): every id starts with "admin-import-".
+IMPORT_KPI_UPLOAD = "admin-import-kpi-upload"
+IMPORT_KPI_DRY = "admin-import-kpi-dry"
+IMPORT_KPI_RUN = "admin-import-kpi-run"
+IMPORT_KPI_REPORT = "admin-import-kpi-report"
+IMPORT_TEMPLATE = "admin-import-template"  # pattern: {"type": IMPORT_TEMPLATE, "file": "vi" | "en" | "catalog"}
+IMPORT_DOWNLOAD = "admin-import-download"
+IMPORT_LINEAGE_UPLOAD = "admin-import-lineage-upload"
+IMPORT_LINEAGE_DRY = "admin-import-lineage-dry"
+IMPORT_LINEAGE_RUN = "admin-import-lineage-run"
+IMPORT_LINEAGE_REPORT = "admin-import-lineage-report"
+IMPORT_BOUNDARY_UPLOAD = "admin-import-boundary-upload"
+IMPORT_BOUNDARY_LEVEL = "admin-import-boundary-level"
+IMPORT_BOUNDARY_DRY = "admin-import-boundary-dry"
+IMPORT_BOUNDARY_RUN = "admin-import-boundary-run"
+IMPORT_BOUNDARY_REPORT = "admin-import-boundary-report"
+IMPORT_FILE_NAME = "admin-import-file-name"  # pattern: {"type": IMPORT_FILE_NAME, "upload": upload id}
+PRESENT_ORDER = "present-order"
+PRESENT_UP = "present-up"  # pattern: {"type": PRESENT_UP, "index": position in the deck}

@@ -7,7 +7,7 @@ from dash import html
 from components import ids
 from components.formatting import format_delta, format_value
 from components.i18n import name_of, source_label, t
-from data_access.formulas import change, target_progress
+from data_access.formulas import AT_RISK_MARGIN, change, target_progress
 from data_access.indicators import IndicatorDef
 
 
@@ -52,4 +52,19 @@ def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> h
     bar = html.Div(html.Div(className="progress-fill", style={"width": f"{progress or 0:.0f}%"}),
                    className="progress", role="progressbar",
                    **{"aria-valuenow": f"{progress or 0:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})
-    return html.Div([html.Span(label), bar], className="kpi-target", title=target["source"])
+    return html.Div([html.Span(label), bar, _status_badge(progress, lang)], className="kpi-target",
+                    title=target["source"])
+
+
+STATUS_BADGES = {"on_track": ("✔", "card.status.reached"), "at_risk": ("⚠", "card.status.near"),
+                 "off_track": ("✖", "card.status.short")}
+
+
+def _status_badge(progress: float | None, lang: str) -> html.Span | None:
+    """Value against target as colour plus icon and word, so it reads on a greyscale wall too."""
+    if progress is None:
+        return None
+    status = "on_track" if progress >= 100 else ("at_risk" if progress >= 100 * (1 - AT_RISK_MARGIN) else "off_track")
+    icon, key = STATUS_BADGES[status]
+    return html.Span([html.Span(icon, **{"aria-hidden": "true"}), t(key, lang)],
+                     className=f"kpi-status kpi-status-{status}", **{"data-status": status})

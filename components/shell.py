@@ -92,6 +92,9 @@ def make_shell() -> html.Div:
             ], className="controls"),
         ], className="app-header"),
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
+        html.Div(id=ids.WALL_BAR, className="wall-bar"),
+        dcc.Store(id=ids.WALL_STATE), dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
+        html.Div(id=ids.WALL_SINK, hidden=True),
         html.Main(dash.page_container, className="page"),
         html.Footer(id=ids.FOOTER, className="app-footer"),
     ], className="app")
@@ -160,4 +163,26 @@ clientside_callback(
     Output(ids.THEME_SELECT, "className"),
     Input(ids.THEME_SELECT, "value"),
     Input(ids.LANG_SELECT, "value"),
+)
+
+
+@callback(
+    Output(ids.WALL_BAR, "children"), Output(ids.WALL_STATE, "data"), Output(ids.WALL_TICK, "disabled"),
+    Input(ids.URL, "search"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),
+    Input(ids.CITY_SELECT, "value"), Input(ids.WALL_TICK, "n_intervals"),
+)
+@access(PUBLIC)
+def render_wall_bar(search: str | None, pathname: str | None, lang: str, city: str, _tick):
+    """Wall mode (`?mode=wall` or `/wall`): clock, playlist state, data as-of and a stale banner.
+    Outside wall mode, or for a visitor who is not signed in, it renders nothing."""
+    from components.wall_bar import wall_bar
+
+    return wall_bar(search, pathname, normalise_lang(lang), city)
+
+
+clientside_callback(
+    "function(state) { return window.iocDisplay.setWall(state); }",
+    Output(ids.THEME_SELECT, "value", allow_duplicate=True),
+    Input(ids.WALL_STATE, "data"),
+    prevent_initial_call=True,
 )

@@ -8,28 +8,67 @@ can never change stored data. Writers (`manage.py init-db`, `demo`) ask for
 """
 from __future__ import annotations
 
+import random
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import settings
+from data_access import request_state
 from data_access.models import IocBase, KpiBase
 
 Database = Literal["ioc", "kpi"]
 _URL_SETTING = {"ioc": "IOC_DATABASE_URL", "kpi": "KPI_DATABASE_URL"}
 _METADATA = {"ioc": IocBase.metadata, "kpi": KpiBase.metadata}
 
+T = TypeVar("T")
 _engines: dict[tuple[str, str, bool], Engine] = {}
 _lock = threading.Lock()
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database is missing, unreachable or not initialised; the message says which."""
+    """The database is missing, unreachable or not initialised; the message says which.
+
+    `transient` is True when the connection failed or was lost (server down, restarted,
+    connection terminated): trying again later may work. A query error (bad SQL, statement
+    timeout, read-only violation) is not transient and is never retried."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+# SQLSTATEs of a lost or refused connection: class 08, and the server shutting down or
+# terminating the backend (pg_terminate_backend gives 57P01). 57014 (statement timeout) is not here.
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Did the database connection fail, rather than the query?"""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError as PoolTimeout
+
+    if isinstance(exc, (DisconnectionError, PoolTimeout)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    if getattr(original, "__module__", "").startswith("sqlite3"):
+        return False
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg raises OperationalError without a SQLSTATE when it cannot reach the server.
+        import psycopg
+
+        return isinstance(original, (psycopg.OperationalError, psycopg.InterfaceError))
+    return sqlstate.startswith(_CONNECTION_SQLSTATES)
 
 
 def database_url(which: Database) -> str:
@@ -73,7 +112,7 @@ def _build_engine(url: str, writable: bool) -> Engine:
         if not writable:
             options += " -c default_transaction_read_only=on"
         return create_engine(
-            parsed, pool_pre_ping=True, pool_size=5, max_overflow=5,
+            parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10, pool_recycle=1800,
             connect_args={"options": options, "connect_timeout": 5},
         )
     return create_engine(parsed, pool_pre_ping=True)
@@ -89,6 +128,14 @@ def get_engine(which: Database, writable: bool = False) -> Engine:
         return _engines[key]
 
 
+def forget_engines_after_fork() -> None:
+    """In a freshly forked worker: drop the parent's engines without closing its connections."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose(close=False)
+        _engines.clear()
+
+
 def reset_engines() -> None:
     """Forget every engine (tests switch databases through the environment)."""
     with _lock:
@@ -99,15 +146,59 @@ def reset_engines() -> None:
 
 @contextmanager
 def connect(which: Database) -> Iterator[Connection]:
-    """A read-only connection; any database failure becomes DatabaseUnavailable."""
+    """A read-only connection; any database failure becomes DatabaseUnavailable.
+
+    Getting the connection is retried with backoff when the server cannot be reached
+    (nothing has run yet, so it is always safe); the pool's pre-ping replaces
+    connections the server closed (restart, pg_terminate_backend) before they are used."""
     try:
         engine = get_engine(which)
-        with engine.connect() as connection:
-            yield connection
+        connection = _checkout(engine)
     except DatabaseUnavailable:
+        request_state.note("database_error")
         raise
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {_short(exc)}") from exc
+        request_state.note("database_error")
+        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {_short(exc)}",
+                                  transient=is_connection_error(exc)) from exc
+    try:
+        with connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        request_state.note("database_error")
+        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {_short(exc)}",
+                                  transient=is_connection_error(exc)) from exc
+
+
+def _backoff(attempt: int) -> float:
+    """0.1 s, 0.3 s, 0.9 s... with jitter, so that workers do not retry in step."""
+    return 0.1 * (3 ** attempt) * random.uniform(0.75, 1.25)
+
+
+def _checkout(engine: Engine) -> Connection:
+    retries = settings.get_int("DB_READ_RETRIES")
+    for attempt in range(retries + 1):
+        try:
+            return engine.connect()
+        except SQLAlchemyError as exc:
+            if attempt == retries or not is_connection_error(exc):
+                raise
+            time.sleep(_backoff(attempt))
+    raise AssertionError("unreachable")
+
+
+def read_with_retries(function: Callable[..., T], *args, **kwargs) -> T:
+    """Run a read-only data-access function, again (up to DB_READ_RETRIES times, with
+    backoff) when its connection was lost mid-way; query errors are raised at once."""
+    retries = settings.get_int("DB_READ_RETRIES")
+    for attempt in range(retries + 1):
+        try:
+            return function(*args, **kwargs)
+        except DatabaseUnavailable as exc:
+            if attempt == retries or not exc.transient:
+                raise
+            time.sleep(_backoff(attempt))
+    raise AssertionError("unreachable")
 
 
 def _short(exc: Exception) -> str:
@@ -115,16 +206,33 @@ def _short(exc: Exception) -> str:
 
 
 def init_db(which: Database) -> None:
-    """Create the tables of `which` database if they are missing."""
+    """Make `which` database ready: a migrated database is upgraded to the head revision;
+    tables still missing are created from the models, and a database that was never
+    migrated is stamped at head (so `manage.py migrate` takes over from there)."""
+    from alembic import command
+
+    from data_access import migrations
+
     try:
-        _METADATA[which].create_all(get_engine(which, writable=True))
+        with get_engine(which, writable=True).begin() as connection:
+            versioned = migrations.is_versioned(connection, which)
+            config = migrations.alembic_config(which, connection)
+            if versioned:
+                command.upgrade(config, "head")
+            _METADATA[which].create_all(connection)
+            if not versioned:
+                command.stamp(config, "head")
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(f"cannot create the {which.upper()} database: {_short(exc)}") from exc
 
 
 def drop_db(which: Database) -> None:
-    """Drop every table of `which` database (tests and `demo --fresh`)."""
-    _METADATA[which].drop_all(get_engine(which, writable=True))
+    """Drop every table of `which` database, its migration version too (tests and `init-db --drop`)."""
+    from data_access import migrations
+
+    with get_engine(which, writable=True).begin() as connection:
+        _METADATA[which].drop_all(connection)
+        Table(migrations.version_table(which), MetaData()).drop(connection, checkfirst=True)
 
 
 def insert_frame(connection: Connection, table_name: str, frame) -> int:
@@ -161,11 +269,24 @@ def insert_frame(connection: Connection, table_name: str, frame) -> int:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+        if "id" in columns and table_named(table_name).c.id.autoincrement is not False:
+            _advance_sequence(connection, table_name)
         return len(rows)
     compiled = table_named(table_name).insert().compile(dialect=connection.dialect, column_keys=columns)
     order = [columns.index(name) for name in compiled.positiontup]
     connection.exec_driver_sql(str(compiled), [tuple(row[i] for i in order) for row in rows])
     return len(rows)
+
+
+def _advance_sequence(connection: Connection, table_name: str) -> None:
+    """COPY with explicit ids leaves the id sequence behind; rows added later without an
+    id (the live feed's incidents, readings) would collide with the copied ones."""
+    from sqlalchemy import func, select
+
+    table = table_named(table_name)
+    sequence = func.pg_get_serial_sequence(table_name, "id")
+    if connection.execute(select(sequence)).scalar() is not None:
+        connection.execute(select(func.setval(sequence, select(func.max(table.c.id)).scalar_subquery())))
 
 
 def table_named(table_name: str):

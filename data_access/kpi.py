@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, select
 
 from data_access import formulas as f
+from data_access import lineage
 from data_access import models as m
 from data_access.cache import cached
 from data_access.db import connect
@@ -64,7 +65,7 @@ def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> di
     r = m.DossierMonthly
     query = select(*_dossier_columns()).where(r.city_slug == city, _months_of(period))
     if ward:
-        query = query.where(r.ward_code == ward)
+        query = query.where(lineage.ward_filter(r.ward_code, city, ward))
     with connect("kpi") as connection:
         row = connection.execute(query).mappings().one()
     return {key: int(value) for key, value in row.items()}
@@ -72,10 +73,14 @@ def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> di
 
 @cached()
 def dossier_aggregates_by_ward(city: str, period: Period) -> list[dict]:
-    """The same counts for every ward in one GROUP BY query: [{ward_code, received, ...}]."""
+    """The same counts for every ward in one GROUP BY query: [{ward_code, received, ...}];
+    retired wards' counts are added to the ward they became (data_access.lineage)."""
     r = m.DossierMonthly
-    query = (select(r.ward_code, *_dossier_columns())
-             .where(r.city_slug == city, _months_of(period)).group_by(r.ward_code))
+    code, mapping = lineage.mapped_ward(r.ward_code, city)
+    query = select(code.label("ward_code"), *_dossier_columns()).select_from(r)
+    if mapping is not None:
+        query = query.outerjoin(mapping, mapping.c.old_code == r.ward_code)
+    query = query.where(r.city_slug == city, _months_of(period)).group_by(code)
     with connect("kpi") as connection:
         return [{key: (value if key == "ward_code" else int(value)) for key, value in row.items()}
                 for row in connection.execute(query).mappings()]
@@ -125,7 +130,7 @@ def meeting_aggregates(city: str, period: Period, ward: str | None = None) -> di
     query = select(func.count().label("meetings"), _count_if(mt.electronic.is_(True)).label("electronic")
                    ).where(mt.city_slug == city, mt.held_on >= period.start, mt.held_on < period.end)
     if ward:
-        query = query.where(mt.ward_code == ward)
+        query = query.where(lineage.ward_filter(mt.ward_code, city, ward))
     with connect("kpi") as connection:
         row = connection.execute(query).mappings().one()
     return {key: int(value) for key, value in row.items()}
@@ -178,14 +183,27 @@ def environment_aggregates(city: str, period: Period) -> dict[str, float | int |
 
 
 def observed_values(city: str, period: Period, ward: str | None = None) -> dict[str, dict]:
-    """Observations recorded for exactly this period: {code: {value, source, as_of}}."""
+    """Observations recorded for exactly this period: {code: {value, source, as_of}}.
+
+    A ward's value includes the retired wards that became it (data_access.lineage):
+    counts and lengths are summed; a percentage has no recorded numerator or
+    denominator, so it is carried over only from a single ward (a rename), never
+    combined from several."""
     o = m.Observation
-    query = select(o.indicator_code, o.value, o.source, o.as_of).where(
-        o.city_slug == city, o.period == period.key,
-        o.ward_code.is_(None) if ward is None else o.ward_code == ward)
+    if ward is None:
+        query = select(o.indicator_code, o.value, o.source, o.as_of).where(
+            o.city_slug == city, o.period == period.key, o.ward_code.is_(None))
+        with connect("kpi") as connection:
+            return {code: {"value": value, "source": source, "as_of": as_of}
+                    for code, value, source, as_of in connection.execute(query)}
+    query = (select(o.indicator_code, func.sum(o.value), func.count(), func.max(o.source), func.max(o.as_of))
+             .where(o.city_slug == city, o.period == period.key, lineage.ward_filter(o.ward_code, city, ward))
+             .group_by(o.indicator_code))
     with connect("kpi") as connection:
-        return {code: {"value": value, "source": source, "as_of": as_of}
-                for code, value, source, as_of in connection.execute(query)}
+        rows = connection.execute(query).all()
+    return {code: {"value": value, "source": source, "as_of": as_of}
+            for code, value, wards, source, as_of in rows
+            if wards == 1 or (code in BY_CODE and BY_CODE[code].unit in ("count", "km"))}
 
 
 def _computed(city: str, period: Period, ward: str | None) -> dict[str, float | int | None]:

@@ -11,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import and_, case, exists, func, select
 
+from data_access import lineage
 from data_access import models as m
 from data_access.cache import cached
 from data_access.db import connect
@@ -98,11 +99,15 @@ def ward_metrics(city: str, year: int | None = None) -> pd.DataFrame:
     frame = _frame("ioc", query)
     year = year or datetime.now().year - 1
     d = m.Dossier
-    dossiers = _frame("kpi", select(d.ward_code, func.count().label("received"),
-                                    func.sum(case((d.channel == "online", 1), else_=0)).label("online"))
-                      .where(d.city_slug == city, and_(d.received_at >= datetime(year, 1, 1),
-                                                       d.received_at < datetime(year + 1, 1, 1)))
-                      .group_by(d.ward_code))
+    # Dossiers of retired wards count for the ward they became (data_access.lineage).
+    code, mapping = lineage.mapped_ward(d.ward_code, city)
+    dossier_query = select(code.label("ward_code"), func.count().label("received"),
+                           func.sum(case((d.channel == "online", 1), else_=0)).label("online")).select_from(d)
+    if mapping is not None:
+        dossier_query = dossier_query.outerjoin(mapping, mapping.c.old_code == d.ward_code)
+    dossiers = _frame("kpi", dossier_query.where(d.city_slug == city, and_(d.received_at >= datetime(year, 1, 1),
+                                                                          d.received_at < datetime(year + 1, 1, 1)))
+                      .group_by(code))
     frame = frame.merge(dossiers, how="left", left_on="gso_code", right_on="ward_code").drop(columns="ward_code")
     return frame
 

@@ -11,17 +11,28 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+# Named constraints, so that migrations can drop or alter them on SQLite (batch mode) too.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class IocBase(DeclarativeBase):
     """Tables of the IOC database."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class KpiBase(DeclarativeBase):
     """Tables of the KPI database."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 # --- IOC ---------------------------------------------------------------------------------
@@ -121,6 +132,7 @@ class Incident(IocBase):
     reported_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(12))
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     __table_args__ = (Index("ix_incident_city_reported", "city_slug", "reported_at"),)
 
 
@@ -157,7 +169,33 @@ class Reading(IocBase):
     measured_at: Mapped[datetime] = mapped_column(DateTime)
     parameter: Mapped[str] = mapped_column(String(12))
     value: Mapped[float] = mapped_column(Float)
-    __table_args__ = (Index("ix_reading_sensor_time", "sensor_id", "measured_at"),)
+    __table_args__ = (Index("ux_reading_sensor_time_parameter", "sensor_id", "measured_at", "parameter",
+                            unique=True),)
+
+
+class IngestCounter(IocBase):
+    """Running totals of the live feed (accepted, rejected by reason), written by the
+    ingester so that the pages and /metrics of other processes can read them."""
+    __tablename__ = "ingest_counter"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UnitBoundary(IocBase):
+    """A boundary imported from the city's own file (`manage.py import-boundaries`): the geometry
+    as read (WGS84, repaired), the simplified one the maps draw, and where it came from."""
+    __tablename__ = "unit_boundary"
+    gso_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    original_geojson: Mapped[str] = mapped_column(Text)
+    display_geojson: Mapped[str] = mapped_column(Text)
+    area_km2: Mapped[float] = mapped_column(Float)
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_crs: Mapped[str] = mapped_column(String(120))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(64))
 
 
 # --- KPI ---------------------------------------------------------------------------------
@@ -303,3 +341,34 @@ class DossierMonthly(KpiBase):
     processed: Mapped[int] = mapped_column(Integer)
     on_time: Mapped[int] = mapped_column(Integer)
     __table_args__ = (Index("ix_dossier_monthly_city_month", "city_slug", "month"),)
+
+
+class WardChange(KpiBase):
+    """One edge of a ward lineage: an old GSO code merged, split or renamed into a new one
+    on `effective_on` (a merge of A and B into C is two rows, A→C and B→C). It lives in the
+    KPI database because the records keyed by retired codes (dossiers, observations) are
+    KPI records: the pages join through it in SQL, and no join crosses the two databases."""
+    __tablename__ = "ward_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    change_type: Mapped[str] = mapped_column(String(10))
+    old_code: Mapped[str] = mapped_column(String(10))
+    new_code: Mapped[str] = mapped_column(String(10))
+    effective_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(240), default="")
+    __table_args__ = (UniqueConstraint("city_slug", "old_code", "new_code"),
+                      Index("ix_ward_change_city_new", "city_slug", "new_code"))
+
+
+class Deck(KpiBase):
+    """A saved paperless-meeting deck (`/present`): which slides, in which order, for which
+    city and period. Slides are keys of `components.deck.SLIDE_KEYS`, as a JSON list."""
+    __tablename__ = "deck"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_slug: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(10))
+    slides: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("city_slug", "name"),)

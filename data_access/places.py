@@ -39,6 +39,15 @@ def wards_frame(city: str) -> pd.DataFrame:
 
 
 @cached()
+def has_schematic_wards(city: str) -> bool:
+    """Whether any of the city's wards is still drawn with a schematic polygon (no boundary imported)."""
+    w = m.Ward
+    query = select(w.gso_code).where(w.city_slug == city, w.is_schematic.is_(True)).limit(1)
+    with connect("ioc") as connection:
+        return connection.execute(query).first() is not None
+
+
+@cached()
 def wards_geojson(city: str) -> dict:
     """The city's wards as a GeoJSON FeatureCollection (WGS84)."""
     w = m.Ward

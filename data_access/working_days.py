@@ -72,3 +72,11 @@ def working_days_between(start: date | datetime, end: date | datetime) -> int:
         1 for year in range(first.year, last.year + 1) for day in holidays_in_year(year)
         if first < day <= last and day.weekday() < _SATURDAY)
     return weekdays - holidays_off
+
+
+def working_days_left(now: date | datetime, due: date | datetime) -> int:
+    """Working days a report due on `due` has left on `now`: 0 = due today, negative =
+    working days overdue."""
+    if _as_date(due) >= _as_date(now):
+        return working_days_between(now, due)
+    return -working_days_between(due, now)

@@ -117,7 +117,9 @@ def render_wards(city: str, metric: str, layers: list[str], lang: str):
         for feature in data["features"]:
             feature["properties"]["fill"] = "transparent"
     unit = t(f"map.metric.{metric}", lang)
-    legend_block = [legend(data["breaks"], unit, lang),
+    schematic = any(feature["properties"]["schematic"] for feature in collection["features"])
+    legend_block = [html.Small(t("overview.schematic", lang), className="schematic-note") if schematic else None,
+                    legend(data["breaks"], unit, lang),
                     html.Div([html.Span(className="swatch", style={"background": NO_DATA_COLOUR}),
                               t("map.no_data", lang)], className="legend-row"),
                     html.Div([html.Div([html.Span(className="dot", style={"background": colour}), t(key, lang)],

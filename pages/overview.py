@@ -21,7 +21,8 @@ from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE, PILLARS
 from data_access.kpi import city_targets, compute_kpis, data_as_of, kpi_sources, yearly_series
 from data_access.map_layers import metric_values, ward_metrics
-from data_access.places import get_city, wards_geojson
+from data_access.places import get_city, has_schematic_wards, wards_geojson
+from serving.response_cache import cache_response
 
 dash.register_page(__name__, path="/", name="Tổng quan", name_en="Overview", order=0, nav=True,
                    title="Tổng quan – IOC")
@@ -92,6 +93,7 @@ def layout(year: str | None = None, **_query) -> html.Div:
     Input(ids.THEME_SELECT, "value"),
     Input(ids.OVERVIEW_YEAR, "value"),
 )
+@cache_response()
 def render_overview(city: str, lang: str, theme: str, year: int):
     lang = normalise_lang(lang)
     return (*_render(city, lang, theme, year), t("overview.heading", lang), t("overview.year", lang))
@@ -106,13 +108,14 @@ def _render(city: str, lang: str, theme: str, year: int) -> tuple:
         cards = _pillar_sections(city, period, lang)
         charts = _trend_charts(city, lang, theme)
         geojson = choropleth_geojson(wards_geojson(city), metric_values(ward_metrics(city), "camera_density"), lang)
+        schematic = has_schematic_wards(city)
     except DatabaseUnavailable as exc:
         message = error_banner(str(exc))
         return None, None, None, dash.no_update, t("overview.map_title", lang), None, message
     viewport = {"center": [info["centre_lat"], info["centre_lon"]], "zoom": zoom_for_area(info["area_km2"])}
     note = [t("overview.map_title", lang),
             html.Small(t("overview.schematic", lang), className="schematic-note")
-            if info["boundaries_schematic"] else None]
+            if schematic else None]
     return cards, charts, geojson, viewport, note, legend(geojson["breaks"], t("overview.map_unit", lang), lang), None
 
 

@@ -23,6 +23,7 @@ from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE
 from data_access.kpi import compute_kpis, data_as_of, kpi_sources, monthly_dossiers, services_by_ward
+from data_access.lineage import has_lineage
 
 dash.register_page(__name__, path="/services", name="Dịch vụ công", name_en="Public services", order=2,
                    nav=True, title="Dịch vụ công – IOC")
@@ -111,6 +112,8 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
         columns=[{"name": t(f"services.col.{c}", lang), "id": c, "type": "numeric" if c != "ward" else "text",
                   "format": table_number_format(c)} for c in TABLE_COLUMNS],
         locale_format=table_locale(lang))
+    if has_lineage(city):
+        table = html.Div([table, html.Small(t("lineage.rule", lang), className="lineage-note")])
     return cards, ward_chart, month_chart, table, t("services.heading", lang)
 
 

@@ -12,12 +12,13 @@ from dash import Input, Output, callback, dash_table, dcc, html
 import settings
 from components import ids
 from components.banners import error_banner
-from components.formatting import format_datetime, format_number, format_value
+from components.formatting import format_date, format_datetime, format_number, format_value
 from components.i18n import name_of, normalise_lang, t
 from data_access import periods
 from data_access.db import DatabaseUnavailable
 from data_access.indicators import BY_CODE
 from data_access.kpi import compute_kpis
+from data_access.lineage import predecessors
 from data_access.map_layers import metric_values, ward_citizen_reports, ward_metrics, ward_open_incidents
 from data_access.places import find_ward
 from geo.schematic import geojson_bounds
@@ -85,6 +86,7 @@ def _ward_body(ward: dict, lang: str) -> list:
         html.Div([html.H1(ward["name"], className="page-title"),
                   dcc.Link("← " + t("page.map", lang), href=f"/map?ward={ward['gso_code']}")], className="page-head"),
         html.Small(t("overview.schematic", lang), className="schematic-note") if ward["is_schematic"] else None,
+        _lineage_note(city, ward["gso_code"], lang),
         html.Div([
             html.Div(dl.Map([*tiles, shape], center=[ward["centre_lat"], ward["centre_lon"]], zoom=14,
                             viewport={"bounds": geojson_bounds(geometry), "transition": "fitBounds"},
@@ -114,3 +116,13 @@ def _city_metric(metrics, metric: str) -> float | None:
     totals = metrics.sum(numeric_only=True).to_frame().T
     totals["gso_code"] = "city"
     return metric_values(totals, metric)["city"]
+
+
+def _lineage_note(city: str, code: str, lang: str) -> html.Small | None:
+    """Which retired wards' records this ward's figures include, and the rule (data_access.lineage)."""
+    former = predecessors(city, code)
+    if not former:
+        return None
+    listed = ", ".join(f"{p['old_code']} ({t('lineage.' + p['change_type'], lang)} {format_date(p['effective_on'], lang)})"
+                       for p in former)
+    return html.Small(f"{t('lineage.includes', lang)}: {listed}. {t('lineage.rule', lang)}", className="lineage-note")

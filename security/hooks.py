@@ -14,7 +14,7 @@ import settings
 from data_access import cache
 from data_access.db import DatabaseUnavailable
 from security import policy
-from security.session import current_identity, load_identity
+from security.session import load_identity
 from security.views import blueprint as auth_blueprint
 from security.views import database_error_page
 
@@ -95,7 +95,7 @@ def enforce(app: dash.Dash) -> Response | None:
     path = request.path
     if _traversal(path):
         return _deny(404, "not found")
-    if path.startswith(STATIC_PREFIXES):
+    if path.startswith(STATIC_PREFIXES) or path in policy.PROBE_PATHS:
         g.identity = None
         return None
     try:

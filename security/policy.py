@@ -18,7 +18,11 @@ LEVEL_RANK = {PUBLIC: 0, DASHBOARD: 1, ADMIN: 2}
 
 DASH_UPDATE = "/_dash-update-component"
 PAGES_ROUTER_OUTPUT = "_pages_content.children"
-PUBLIC_PATHS = frozenset({"/login", "/logout", "/_dash-layout", "/_dash-dependencies", "/_favicon.ico"})
+# Liveness/readiness probes: public, and answered without reading who is asking (no database).
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+# /metrics checks its own credential (admin session or METRICS_TOKEN), see serving/metrics.py.
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/_dash-layout", "/_dash-dependencies", "/_favicon.ico",
+                          "/metrics"}) | PROBE_PATHS
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/api/v1/public/")
 ADMIN_PREFIXES = ("/admin", "/api/v1/admin/")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -37,17 +39,42 @@ def use_databases(ioc_url: str, kpi_url: str) -> None:
     cache.clear()
 
 
-@pytest.fixture(scope="session")
-def demo_urls(tmp_path_factory) -> tuple[str, str]:
-    """SQLite databases with Thanh Hóa's demo data, built once."""
-    from demo.build import build_city
+def on_postgres() -> bool:
+    """TEST_DB=postgres runs the suite's demo databases on PostgreSQL (`make test` does, for tests/unit)."""
+    return os.environ.get("TEST_DB", "sqlite").strip().lower() in ("postgres", "postgresql")
 
-    folder = tmp_path_factory.mktemp("demo-db")
-    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
-    use_databases(*urls)
-    build_city("thanh-hoa", seed=DEMO_SEED, now=DEMO_NOW)
-    create_test_users()
-    return urls
+
+# Tests that copy the SQLite demo files byte for byte (whole modules, or by the fixture that
+# makes the copies) run in the SQLite pass only.
+SQLITE_FILE_MODULES = ("test_kpi_import.py", "test_boundaries.py")
+SQLITE_FILE_FIXTURES = frozenset({"scratch_db", "unchanging_db", "ioc_copy"})
+
+
+def pytest_collection_modifyitems(config, items):
+    if not on_postgres():
+        return
+    skip = pytest.mark.skip(reason="copies the SQLite demo files; covered by the SQLite pass of `make test`")
+    for item in items:
+        if item.path.name in SQLITE_FILE_MODULES or SQLITE_FILE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def demo_urls(tmp_path_factory):
+    """Databases with Thanh Hóa's demo data, built once: SQLite files, or with TEST_DB=postgres
+    two fresh PostgreSQL databases, dropped at the end."""
+    with ExitStack() as stack:
+        if on_postgres():
+            urls = stack.enter_context(scratch_postgres("demo"))
+        else:
+            folder = tmp_path_factory.mktemp("demo-db")
+            urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
+        use_databases(*urls)
+        from demo.build import build_city
+
+        build_city("thanh-hoa", seed=DEMO_SEED, now=DEMO_NOW)
+        create_test_users()
+        yield urls
 
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -110,20 +137,58 @@ def _postgres_admin():
         pytest.skip(message + "; PostgreSQL tests skipped locally")
 
 
+@contextmanager
+def scratch_postgres(prefix: str, templates: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Two PostgreSQL databases (IOC, KPI) of a test's own, empty or copied from `templates`
+    (database URLs), dropped afterwards with whatever connections are left."""
+    from psycopg import sql
+
+    from data_access import db
+
+    admin = _postgres_admin()
+    names = [f"ioc_{prefix}_{uuid.uuid4().hex[:8]}", f"kpi_{prefix}_{uuid.uuid4().hex[:8]}"]
+    try:
+        for index, name in enumerate(names):
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if templates:
+                statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(templates[index].rsplit("/", 1)[1]))
+            admin.execute(statement)
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        yield tuple(f"{base}/{name}" for name in names)
+    finally:
+        db.reset_engines()
+        for name in names:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_urls():
     """Two fresh PostgreSQL databases (IOC and KPI), dropped at the end."""
-    from psycopg import sql
+    with scratch_postgres("test") as urls:
+        yield urls
 
-    admin = _postgres_admin()
-    names = [f"ioc_test_{uuid.uuid4().hex[:8]}", f"kpi_test_{uuid.uuid4().hex[:8]}"]
-    for name in names:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield tuple(f"{base}/{name}" for name in names)
+
+@pytest.fixture
+def private_demo(demo_urls, tmp_path):
+    """A copy of the session's demo databases that a test may change, in use while the
+    test runs (SQLite: copied files; PostgreSQL: databases made from the demo as template)."""
+    import shutil
+
     from data_access import db
 
     db.reset_engines()
-    for name in names:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    admin.close()
+    if demo_urls[0].startswith("sqlite"):
+        copies = []
+        for url in demo_urls:
+            source = Path(url.removeprefix("sqlite:///"))
+            shutil.copy(source, tmp_path / source.name)
+            copies.append(f"sqlite:///{tmp_path / source.name}")
+        use_databases(*copies)
+        yield tuple(copies)
+        use_databases(*demo_urls)
+        return
+    with scratch_postgres("copy", templates=demo_urls) as copies:
+        use_databases(*copies)
+        yield copies
+    use_databases(*demo_urls)

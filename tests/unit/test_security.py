@@ -17,11 +17,12 @@ ROLES = (None, "public", "staff", "leader", "admin")
 # What each role may reach, written here independently of security/policy.py.
 PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico", "/_dash-layout",
                 "/_dash-dependencies", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
-                "/api/v1/public/kpi"}
-ADMIN_RULES: set[str] = set()
-PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children"}
-ADMIN_CALLBACK_OUTPUTS = {"admin-users.children"}
-ADMIN_PAGES = {"/admin"}
+                "/api/v1/public/kpi", "/healthz", "/readyz"}
+ADMIN_RULES: set[str] = {"/metrics"}  # or a bearer METRICS_TOKEN (tests/unit/test_serving.py)
+PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children",
+                           "public-body.children", "wall-bar.children"}
+ADMIN_CALLBACK_OUTPUTS = {"admin-users.children", "admin-import-"}
+ADMIN_PAGES = {"/admin", "/admin/import"}
 SAMPLE_VALUES = {"filename": "app.css", "package_name": "dash", "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js",
                  "path": "khong-co"}
 

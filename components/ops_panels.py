@@ -1,0 +1,243 @@
+"""Layout pieces of the operations page, built from what data_access.operations returns.
+
+Status is always said with a symbol and a word as well as a colour, so the wall reads
+in greyscale and for colour-blind viewers.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import dash_leaflet as dl
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components.charts import style_figure
+from components.formatting import format_date, format_datetime, format_number, format_percent
+from components.i18n import t
+from data_access import env_standards as env
+
+SEVERITY_STYLE = {"critical": ("#b30000", "■"), "high": ("#e65c00", "▲"), "medium": ("#c9a400", "◆"),
+                  "low": ("#3a78d8", "●")}
+STATUS_STYLE = {"online": "✓", "active": "✓", "offline": "✖", "maintenance": "⚙"}
+
+
+def format_age(hours: float, lang: str) -> str:
+    """'3 giờ 05 phút' / '2 ngày 4 giờ' for an incident's age."""
+    minutes = max(0, int(round(hours * 60)))
+    days, rest = divmod(minutes, 24 * 60)
+    if days:
+        return t("ops.days", lang).format(d=days, h=rest // 60)
+    return t("ops.hours", lang).format(h=rest // 60, m=f"{rest % 60:02d}")
+
+
+def stat(label: str, value: str, tone: str = "") -> html.Div:
+    return html.Div([html.Div(value, className="ops-stat-value"), html.Div(label, className="ops-stat-label")],
+                    className=f"ops-stat {tone}".strip())
+
+
+def severity_badge(severity: str, lang: str) -> html.Span:
+    colour, icon = SEVERITY_STYLE[severity]
+    return html.Span(f"{icon} {t(f'ops.severity.{severity}', lang)}", className=f"badge severity-{severity}",
+                     style={"borderColor": colour})
+
+
+def table(header: list[str], rows: list[list], class_name: str = "") -> html.Table:
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
+                       html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows])],
+                      className=f"ops-table {class_name}".strip())
+
+
+def figure_graph(figure: go.Figure, height: int = 300) -> dcc.Graph:
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 80, "b": 30})
+    return dcc.Graph(figure=figure, config={"displaylogo": False, "responsive": True}, className="ops-graph")
+
+
+def _style(figure: go.Figure, title: str, unit: str, lang: str, theme: str, updated: datetime | None) -> go.Figure:
+    style_figure(figure, title, unit, t("ops.source", lang), format_datetime(updated, lang) if updated else "—",
+                 lang, theme)
+    figure.update_xaxes(dtick=None, tickformat=None)
+    return figure
+
+
+def incidents_panel(incidents: pd.DataFrame, allowed: dict[str, float], lang: str, theme: str,
+                    updated: datetime | None) -> list:
+    """Counts, the category × severity chart and the open incidents with age and SLA."""
+    urgent = incidents["severity"].isin(("high", "critical")).sum()
+    breached = (incidents["sla"] == "breached").sum()
+    due_soon = (incidents["sla"] == "due_soon").sum()
+    stats = html.Div([stat(t("ops.open", lang), format_number(len(incidents), lang)),
+                      stat(t("ops.urgent", lang), format_number(urgent, lang), "tone-bad" if urgent else ""),
+                      stat(t("ops.breached", lang), format_number(breached, lang), "tone-bad" if breached else ""),
+                      stat(t("ops.due_soon", lang), format_number(due_soon, lang), "tone-warn" if due_soon else "")],
+                     className="ops-stats")
+    rule = html.P(t("ops.sla_rule", lang).format(**{k: format_number(v, lang) for k, v in allowed.items()}),
+                  className="ops-rule")
+    if incidents.empty:
+        return [stats, html.P(t("ops.no_incidents", lang), className="ops-empty"), rule]
+    counts = incidents.groupby(["category", "severity"]).size()
+    categories = sorted(incidents["category"].unique(), key=lambda c: -counts[c].sum())
+    figure = go.Figure([go.Bar(y=[t(f"ops.category.{c}", lang) for c in categories],
+                               x=[int(counts.get((c, severity), 0)) for c in categories], orientation="h",
+                               name=f"{SEVERITY_STYLE[severity][1]} {t(f'ops.severity.{severity}', lang)}",
+                               marker_color=SEVERITY_STYLE[severity][0])
+                        for severity in ("critical", "high", "medium", "low")])
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(autorange="reversed")
+    _style(figure, t("ops.by_category", lang), t("ops.count_unit", lang), lang, theme, updated)
+    figure.update_xaxes(tick0=0, dtick=max(1, math.ceil(counts.groupby(level=0).sum().max() / 8)))
+    rows = [[format_datetime(r.reported_at, lang), t(f"ops.category.{r.category}", lang),
+             severity_badge(r.severity, lang), r.ward_name, format_age(r.age_h, lang),
+             html.Span(t(f"ops.sla.{r.sla}", lang), className=f"sla sla-{r.sla}"), r.summary]
+            for r in incidents.sort_values(["sla", "age_h"], ascending=[True, False]).head(12).itertuples()]
+    header = [t(f"ops.col.{c}", lang) for c in ("time", "category", "severity", "ward", "age", "sla", "summary")]
+    return [stats, figure_graph(figure, 260), table(header, rows), rule]
+
+
+def event_item(event, lang: str) -> html.Li:
+    detail = t(f"ops.category.{event.detail}", lang) if event.kind.startswith("incident") else \
+        t(f"ops.{event.detail}", lang)
+    level = severity_badge(event.level, lang) if event.level in SEVERITY_STYLE else None
+    return html.Li([html.Span(format_datetime(event.at, lang), className="event-time"),
+                    html.Span(t(f"ops.event.{event.kind}", lang), className=f"event-kind event-{event.kind}"),
+                    html.Span([detail, " · ", event.ward_name, " ", level], className="event-detail")],
+                   className="event", **{"data-key": f"{event.kind}:{event.ref}"})
+
+
+def incident_markers(incidents: pd.DataFrame, lang: str) -> list:
+    markers = []
+    for r in incidents.itertuples():
+        colour, icon = SEVERITY_STYLE[r.severity]
+        urgent = r.severity in ("high", "critical")
+        markers.append(dl.CircleMarker(
+            center=[r.lat, r.lon], radius=12 if urgent else 8,
+            pathOptions={"color": colour, "fillColor": colour, "fillOpacity": 0.8, "weight": 3 if urgent else 1},
+            children=dl.Tooltip(f"{icon} {t(f'ops.category.{r.category}', lang)} – "
+                                f"{t(f'ops.severity.{r.severity}', lang)} – {r.ward_name}")))
+    return markers
+
+
+def reports_panel(summary: dict[str, int], near: pd.DataFrame, lang: str) -> list:
+    stats = html.Div([
+        stat(t("ops.received", lang), format_number(summary["received"], lang)),
+        stat(t("ops.answered", lang), format_number(summary["answered"], lang)),
+        stat(t("ops.pending", lang), format_number(summary["open"], lang)),
+        stat(t("ops.overdue", lang), format_number(summary["overdue"], lang), "tone-bad" if summary["overdue"] else ""),
+        stat(t("ops.answered_late", lang), format_number(summary["answered_late"], lang)),
+        stat(t("ops.overdue_total", lang), format_number(summary["overdue_total"], lang),
+             "tone-bad" if summary["overdue_total"] else ""),
+    ], className="ops-stats")
+    if near.empty:
+        listing = html.P(t("ops.no_reports", lang), className="ops-empty")
+    else:
+        rows = [[str(r.id), t(f"ops.report.{r.category}", lang), r.ward_name,
+                 format_date(r.received_at.date(), lang), format_date(r.due_at.date(), lang),
+                 html.Span(_days_left(r.working_days_left, lang),
+                           className="sla sla-breached" if r.working_days_left < 0 else
+                           "sla sla-due_soon" if r.working_days_left <= 2 else "sla sla-ok")]
+                for r in near.itertuples()]
+        header = [t(f"ops.col.{c}", lang) for c in ("id", "category", "ward", "received", "due", "days_left")]
+        listing = table(header, rows)
+    return [stats, html.H3(t("ops.near_deadline", lang), className="ops-subtitle"), listing,
+            html.P(t("ops.reports_rule", lang), className="ops-rule")]
+
+
+def _days_left(days: int, lang: str) -> str:
+    if days < 0:
+        return f"✖ {format_number(days, lang)}"
+    return f"{'◔' if days <= 2 else '✓'} {format_number(days, lang)}"
+
+
+def cameras_panel(counts: pd.DataFrame, by_ward: pd.DataFrame, uptime: pd.DataFrame, offline: pd.DataFrame,
+                  lang: str, theme: str, updated: datetime | None) -> list:
+    stats = []
+    for kind in ("security", "traffic"):
+        mine = counts[counts["kind"] == kind]
+        total = int(mine["n"].sum())
+        online = int(mine.loc[mine["status"] == "online", "n"].sum())
+        share = online / total * 100 if total else None
+        stats.append(stat(f"{t(f'ops.{kind}', lang)} – {t('ops.online_now', lang)} "
+                          f"({format_number(online, lang)}/{format_number(total, lang)})",
+                          format_percent(share, lang, 1), "tone-warn" if share is not None and share < 95 else ""))
+    lowest = by_ward.head(10).iloc[::-1]
+    ward_figure = go.Figure(go.Bar(y=lowest["name"], x=lowest["share"], orientation="h", marker_color="#3a78d8",
+                                   text=[format_percent(v, lang, 1) for v in lowest["share"]], textposition="auto"))
+    _style(ward_figure, t("ops.wards_lowest", lang), "%", lang, theme, updated)
+    ward_figure.update_xaxes(range=[max(0, float(lowest["share"].min()) - 5) if len(lowest) else 0, 100],
+                             ticksuffix="%")
+    trend = go.Figure(go.Scatter(x=[d.isoformat() for d in uptime["day"]], y=uptime["share"], mode="lines+markers",
+                                 line={"width": 3, "color": "#2ca02c"}))
+    _style(trend, t("ops.uptime", lang), "%", lang, theme, updated)
+    trend.update_xaxes(type="category")
+    trend.update_yaxes(ticksuffix="%")
+    rows = [[r.id, t(f"ops.{r.kind}", lang), f"{STATUS_STYLE.get(r.status, '')} {t(f'ops.status.{r.status}', lang)}",
+             r.ward_name, format_datetime(r.last_seen, lang) if r.last_seen is not None else "—"]
+            for r in offline.itertuples()]
+    header = [t(f"ops.col.{c}", lang) for c in ("id", "kind", "status", "ward", "last_seen")]
+    return [html.Div(stats, className="ops-stats"),
+            html.Div([figure_graph(ward_figure, 330), figure_graph(trend, 330)], className="ops-two"),
+            html.H3(t("ops.offline_longest", lang), className="ops-subtitle"), table(header, rows)]
+
+
+def access_points_panel(status: pd.DataFrame, lang: str) -> list:
+    items = []
+    for kind in ("free_wifi", "public_internet_point"):
+        mine = status[status["kind"] == kind]
+        total = int(mine["n"].sum())
+        active = int(mine.loc[mine["status"] == "active", "n"].sum())
+        items.append(stat(f"{t(f'ops.ap.{kind}', lang)} ({format_number(active, lang)}/{format_number(total, lang)})",
+                          format_percent(active / total * 100 if total else None, lang, 1)))
+    by_provider = status.assign(active=status["n"].where(status["status"] == "active", 0)) \
+        .groupby("provider")[["active", "n"]].sum().sort_values("n", ascending=False)
+    rows = [[provider, f"{format_number(r.active, lang)} / {format_number(r.n, lang)}",
+             format_percent(r.active / r.n * 100 if r.n else None, lang, 1)]
+            for provider, r in by_provider.iterrows()]
+    header = [t("ops.col.provider", lang), t("ops.col.active", lang), "%"]
+    return [html.Div(items, className="ops-stats"), table(header, rows)]
+
+
+def environment_panel(readings: pd.DataFrame, newest: datetime | None, lang: str) -> list:
+    if readings.empty or newest is None:
+        return [html.P(t("ops.no_env", lang), className="ops-empty")]
+    means = readings.pivot_table(index=["sensor_id", "kind", "name", "ward_name"], columns="parameter",
+                                 values="mean", aggfunc="first").reset_index()
+    air_rows, water_rows = [], []
+    for r in means.to_dict("records"):
+        if r["kind"] == "air":
+            values = {p: _value(r.get(p)) for p in ("pm25", "pm10")}
+            aqi = env.station_aqi(values)
+            band = env.aqi_band(aqi)
+            badge = html.Span(f"{band.icon} {format_number(aqi, lang)} {t(f'ops.aqi.{band.code}', lang)}",
+                              className=f"aqi aqi-{band.code}", style={"borderColor": band.colour}) if band else "—"
+            over = env.air_exceedances(values)
+            verdict = t("ops.over", lang) + f" ({', '.join(p.upper() for p in over)})" if over else t("ops.within", lang)
+            air_rows.append([_station(r), _number(values["pm25"], lang), _number(values["pm10"], lang), badge,
+                             html.Span(verdict, className="sla sla-breached" if over else "sla sla-ok")])
+        else:
+            values = {p: _value(r.get(p)) for p in ("ph", "do", "cod")}
+            grade = env.water_class(values)
+            water_rows.append([_station(r), _number(values["ph"], lang, 2), _number(values["do"], lang),
+                               _number(values["cod"], lang),
+                               html.Span(f"{t('ops.water_class', lang)} {grade}" if grade else "—",
+                                         className=f"water water-{grade or 'none'}")])
+    air_header = [t("ops.col.station", lang), "PM2.5 (µg/m³)", "PM10 (µg/m³)", "AQI", "QCVN 05:2023"]
+    water_header = [t("ops.col.station", lang), "pH", "DO (mg/L)", "COD (mg/L)", "QCVN 08:2023"]
+    return [html.H3(t("ops.air", lang).format(until=format_datetime(newest, lang)), className="ops-subtitle"),
+            table(air_header, air_rows), html.P(t("ops.air_rule", lang), className="ops-rule"),
+            html.H3(t("ops.water", lang), className="ops-subtitle"), table(water_header, water_rows),
+            html.P(t("ops.water_rule", lang), className="ops-rule")]
+
+
+def _station(row: dict) -> html.Span:
+    """The station by its ward (what a viewer knows), its code small, its full name on hover."""
+    return html.Span([row["ward_name"], html.Small(f" {row['sensor_id']}", className="station-code")],
+                     title=row["name"])
+
+
+def _value(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _number(value: float | None, lang: str, decimals: int = 1) -> str:
+    return "—" if value is None else format_number(value, lang, decimals)

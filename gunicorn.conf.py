@@ -1,0 +1,74 @@
+"""gunicorn settings for production (`make serve-prod`, or `gunicorn -c gunicorn.conf.py app:server`).
+
+Workers are stateless: sessions are signed cookies (every worker needs the same
+SECRET_KEY, which production refuses to start without), the cache is Redis when
+REDIS_URL is set, metrics are summed across workers through PROMETHEUS_MULTIPROC_DIR.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import settings
+
+bind = f"{settings.get('HOST')}:{settings.get('PORT')}"
+workers = int(settings.get("WEB_WORKERS") or 2 * multiprocessing.cpu_count() + 1)
+threads = settings.get_int("WEB_THREADS")
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = settings.get_int("WEB_TIMEOUT")
+graceful_timeout = 30
+keepalive = 5
+preload_app = True              # import the app once, share its memory, fail before forking if misconfigured
+max_requests = 20000            # recycle workers now and then: bounds any slow growth of memory
+max_requests_jitter = 2000
+accesslog = None                # the app writes one JSON line per request (logger ioc.request) instead
+errorlog = "-"
+
+if settings.get_int("QUERY_TIMEOUT_MS") >= timeout * 1000:
+    raise SystemExit(f"QUERY_TIMEOUT_MS ({settings.get('QUERY_TIMEOUT_MS')}) must be below WEB_TIMEOUT "
+                     f"({timeout} s), or gunicorn kills workers before a slow query is stopped")
+
+# prometheus_client in multi-process mode: each worker writes its counts to files here and
+# /metrics sums them. Set before the app (and prometheus_client) is imported.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ioc-metrics-")
+else:
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()  # counts of a previous run
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "requests": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"},
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"},
+    },
+    "loggers": {"ioc.request": {"level": "INFO", "handlers": ["requests"], "propagate": False}},
+    "root": {"level": "WARNING", "handlers": ["console"]},
+}
+
+
+def post_fork(_server, _worker):
+    """Connections must not be shared across processes: each worker opens its own."""
+    from data_access import db
+
+    db.forget_engines_after_fork()
+
+
+def child_exit(_server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

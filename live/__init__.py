@@ -1,0 +1,1 @@
+"""The live event feed: MQTT ingester and simulator (see README, "Live feed")."""

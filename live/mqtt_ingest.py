@@ -1,0 +1,100 @@
+"""`manage.py ingest-mqtt`: subscribe to the city topics and write what is valid.
+
+paho's network thread only validates and queues (data_access.ingest.IngestWriter);
+a writer thread commits batches, so a slow database never stalls the broker
+connection. The client reconnects by itself after the broker restarts (1 s to 30 s
+backoff) and subscribes again; its broker session is persistent, so QoS 1 messages
+published during a short disconnection are delivered when it is back.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
+
+from data_access.ingest import IngestWriter, Registry
+from live.broker import QOS, SUBSCRIPTIONS, BrokerAddress, make_client
+
+log = logging.getLogger(__name__)
+
+
+def prepare_sqlite(engine: Engine) -> None:
+    """Write-ahead logging lets the dashboards read while the ingester writes."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+class MqttIngester:
+    """`links` connections share the subscription (`$share/<client_id>/…`), so the broker
+    spreads messages over them: each QoS 1 link has only a small window of unacknowledged
+    messages in flight, and more links carry more messages per round trip."""
+
+    def __init__(self, address: BrokerAddress, engine: Engine, client_id: str = "ioc-ingester",
+                 flush_s: float = 0.2, max_batch: int = 2000, links: int = 1):
+        prepare_sqlite(engine)
+        self.address = address
+        self.writer = IngestWriter(engine, Registry.load(engine), flush_s=flush_s, max_batch=max_batch)
+        prefix = f"$share/{client_id}/" if links > 1 else ""
+        self.topics = [(prefix + topic, QOS) for topic in SUBSCRIPTIONS]
+        self.clients = [make_client(address, client_id if links == 1 else f"{client_id}-{k}", persistent=True)
+                        for k in range(1, links + 1)]
+        for client in self.clients:
+            client.on_connect = self._on_connect
+            client.on_disconnect = self._on_disconnect
+            client.on_message = self._on_message
+        self._up: set[int] = set()
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        self.connections = 0
+
+    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        client.subscribe(self.topics)
+        with self._lock:
+            self.connections += 1
+            self._up.add(id(client))
+            if len(self._up) == len(self.clients):
+                self.connected.set()
+        log.info("connected to %s:%s (connection %d), subscribed", self.address.host, self.address.port,
+                 self.connections)
+
+    def _on_disconnect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+        with self._lock:
+            self._up.discard(id(client))
+            self.connected.clear()
+        log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
+        self.writer.accept(message.topic, message.payload)
+
+    def start(self) -> "MqttIngester":
+        """Run in background threads (tests, benchmark)."""
+        self.writer.start()
+        for client in self.clients:
+            client.connect_async(self.address.host, self.address.port, keepalive=30)
+            client.loop_start()
+        return self
+
+    def stop(self) -> None:
+        for client in self.clients:
+            client.disconnect()
+            client.loop_stop()
+        self.writer.stop()
+
+    def run_forever(self, report_every_s: float = 60.0) -> None:
+        """Block until interrupted, logging totals now and then; queued rows are written on exit."""
+        self.start()
+        try:
+            while True:
+                time.sleep(report_every_s)
+                log.info("ingest totals: %s", dict(self.writer.totals))
+        except KeyboardInterrupt:
+            log.info("stopping: writing what is queued")
+        finally:
+            self.stop()

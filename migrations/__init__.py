@@ -1,0 +1,1 @@
+"""Alembic migrations of the two databases: `ioc/` and `kpi/`, one environment each."""

@@ -1,0 +1,13 @@
+"""What production serving needs around the app: health probes, one JSON log line per
+request, Prometheus metrics. `init_serving(app)` wires them in (called by app.py)."""
+from __future__ import annotations
+
+import dash
+
+
+def init_serving(app: dash.Dash) -> None:
+    from serving import observability, probes, response_cache
+
+    probes.register(app.server)
+    observability.register(app.server)
+    response_cache.register(app)

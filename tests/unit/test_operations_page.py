@@ -1,0 +1,90 @@
+"""The operations page's callbacks, called directly, for every demo city and both
+languages: panels drawn, in the right language, and serialisable for the browser."""
+from __future__ import annotations
+
+import json
+
+import plotly.utils
+import pytest
+
+from tests.conftest import DEMO_SEED, use_databases
+
+CITY_WORDS = {"vi": ("Đang mở", "Trực tuyến hiện tại", "Hạn trả lời", "QCVN 05:2023/BTNMT", "QCVN 08:2023/BTNMT"),
+              "en": ("Open", "Online now", "Answer due within 15 working days", "QCVN 05:2023/BTNMT", "Class")}
+
+
+@pytest.fixture(scope="module")
+def all_cities(tmp_path_factory, demo_urls):
+    """Databases per city: Thanh Hóa's session demo, Nam Định and Chí Linh built here."""
+    from demo.build import build_city
+    from tests.conftest import DEMO_NOW
+
+    folder = tmp_path_factory.mktemp("ops-cities")
+    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
+    use_databases(*urls)
+    for city in ("nam-dinh", "chi-linh"):
+        build_city(city, seed=DEMO_SEED, now=DEMO_NOW)
+    yield {"thanh-hoa": demo_urls, "nam-dinh": urls, "chi-linh": urls}
+    use_databases(*demo_urls)
+
+
+def _text(component) -> str:
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("city", ["thanh-hoa", "nam-dinh", "chi-linh"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_panel_renders_for_every_city_and_language(all_cities, city, lang):
+    import app  # noqa: F401  (registers the pages)
+    from pages import operations as page
+
+    use_databases(*all_cities[city])
+    outputs = page.refresh(1, city, lang, "light", *([None] * (len(page.PANELS) + 1)))
+    versions = dict(zip(page.PANELS, outputs[:len(page.PANELS)]))
+    assert all(v.startswith(f"{city}|{lang}|light|") for v in versions.values())
+    drawn = _text([
+        page.render_incidents(versions["incidents"], None),
+        page.render_events(versions["incidents"], versions["cameras"], None),
+        page.render_reports(versions["reports"]),
+        page.render_cameras(versions["cameras"]),
+        page.render_access_points(versions["access_points"]),
+        page.render_environment(versions["environment"]),
+    ])
+    for words in CITY_WORDS[lang]:
+        assert words in drawn
+    other = "vi" if lang == "en" else "en"
+    assert CITY_WORDS[other][1] not in drawn
+
+
+def test_refresh_sends_nothing_to_panels_whose_data_did_not_change(all_cities):
+    import dash
+
+    import app  # noqa: F401
+    from pages import operations as page
+
+    use_databases(*all_cities["chi-linh"])
+    first = page.refresh(1, "chi-linh", "vi", "light", *([None] * (len(page.PANELS) + 1)))
+    again = page.refresh(2, "chi-linh", "vi", "light", *first[:len(page.PANELS)], first[-1])
+    assert all(v is dash.no_update for v in again[:len(page.PANELS)])
+    assert again[len(page.PANELS)].startswith("Cập nhật lúc")
+    switched = page.refresh(3, "chi-linh", "en", "light", *first[:len(page.PANELS)], first[-1])
+    assert all(isinstance(v, str) for v in switched[:len(page.PANELS)])
+
+
+def test_events_after_the_first_drawing_come_as_a_patch(all_cities):
+    import dash
+
+    import app  # noqa: F401
+    from pages import operations as page
+
+    use_databases(*all_cities["chi-linh"])
+    first = page.refresh(1, "chi-linh", "vi", "light", *([None] * (len(page.PANELS) + 1)))
+    versions = dict(zip(page.PANELS, first[:len(page.PANELS)]))
+    items, seen = page.render_events(versions["incidents"], versions["cameras"], None)
+    assert len(items) == seen["count"] == page.EVENT_LIMIT
+    seen = dict(seen, keys=seen["keys"][1:])  # pretend the newest event is new
+    patch, seen_after = page.render_events(versions["incidents"], versions["cameras"], seen)
+    assert isinstance(patch, dash.Patch)
+    operations = patch.to_plotly_json()["operations"]
+    assert [op["operation"] for op in operations].count("Prepend") == 1
+    assert seen_after["count"] == page.EVENT_LIMIT

@@ -1,0 +1,86 @@
+"""Whole Dash callback answers cached for polled panels (`@cache_response`): one rendering
+per key, keys by role and inputs, nothing kept when a database failed meanwhile."""
+from __future__ import annotations
+
+import pytest
+
+from components import ids
+from data_access import cache, request_state
+
+
+def _body(client, output_id: str, values: dict) -> dict:
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if f"..{output_id}." in d["output"])
+    parts = dep["output"][2:-2].split("...")
+    return {"output": dep["output"],
+            "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts],
+            "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])}
+                       for i in dep["inputs"]],
+            "state": [], "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+
+
+@pytest.fixture
+def counted_overview(monkeypatch, client_as):
+    import pages.overview as overview
+
+    monkeypatch.setenv("REDIS_URL", "")
+    cache.clear()
+    calls = []
+    real = overview._render
+
+    def counting(*args):
+        calls.append(args)
+        return real(*args)
+    monkeypatch.setattr(overview, "_render", counting)
+    yield calls
+    cache.clear()
+
+
+def _values(year: int) -> dict:
+    return {ids.CITY_SELECT: "thanh-hoa", ids.LANG_SELECT: "vi", ids.THEME_SELECT: "light", ids.OVERVIEW_YEAR: year}
+
+
+def test_one_rendering_per_role_and_inputs(client_as, counted_overview):
+    staff, leader = client_as("staff"), client_as("leader")
+    body = _body(staff, ids.OVERVIEW_CARDS, _values(2022))
+    first = staff.post("/_dash-update-component", json=body)
+    second = staff.post("/_dash-update-component", json=body)
+    assert first.status_code == second.status_code == 200
+    assert first.get_data() == second.get_data()
+    assert len(counted_overview) == 1
+    assert leader.post("/_dash-update-component", json=body).status_code == 200
+    assert len(counted_overview) == 2  # another role, another key
+    other_year = _body(staff, ids.OVERVIEW_CARDS, _values(2021))
+    assert staff.post("/_dash-update-component", json=other_year).status_code == 200
+    assert len(counted_overview) == 3
+    assert client_as(None).post("/_dash-update-component", json=body).status_code == 401
+
+
+def test_an_answer_made_during_a_database_failure_is_not_kept(client_as, counted_overview, monkeypatch):
+    import pages.overview as overview
+
+    staff = client_as("staff")
+    body = _body(staff, ids.OVERVIEW_CARDS, _values(2023))
+    counting = overview._render
+
+    def failing(*args):
+        request_state.note("database_error")
+        return counting(*args)
+    monkeypatch.setattr(overview, "_render", failing)
+    assert staff.post("/_dash-update-component", json=body).status_code == 200
+    monkeypatch.setattr(overview, "_render", counting)
+    assert staff.post("/_dash-update-component", json=body).status_code == 200
+    assert staff.post("/_dash-update-component", json=body).status_code == 200
+    assert len(counted_overview) == 2  # the failed answer was not cached; the good one was
+
+
+def test_callbacks_without_the_mark_are_never_cached(client_as):
+    import inspect
+
+    from app import app
+
+    client_as("staff").get("/_dash-dependencies")
+    marked = {inspect.unwrap(entry["callback"]).__qualname__ for entry in app.callback_map.values()
+              if "callback" in entry and hasattr(inspect.unwrap(entry["callback"]), "cache_response_ttl")}
+    assert "render_overview" in marked and "render_public" in marked
+    assert not any(name.startswith(("refresh", "save", "create", "update_user")) for name in marked)
