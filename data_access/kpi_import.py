@@ -49,6 +49,43 @@ class RowError:
     reason: str
 
 
+@dataclass
+class RowCheck:
+    """One data row under validation: its cells by column key and the errors found so far."""
+    number: int
+    cells: list
+    columns: dict[str, int]
+    title: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+    def cell(self, key: str):
+        return self.cells[self.columns[key]] if key in self.columns else None
+
+    def fail(self, key: str, reason: str) -> None:
+        self.errors.append(RowError(self.number, self.title.get(key, ""), reason))
+
+
+def rows_to_check(table: Table, columns: dict[str, tuple[str, ...]], required: tuple[str, ...],
+                  formula_reason: Callable[[Formula], str]
+                  ) -> tuple[dict[str, str], list[RowCheck], list[RowError]]:
+    """Match the header, then one RowCheck per data row, with formula cells already failed
+    (a formula's cached result may be stale): (column titles, rows, header errors)."""
+    matched, problems = match_columns(table.header, columns, required)
+    if problems:
+        return {}, [], [RowError(1, "", problem) for problem in problems]
+    if not table.rows:
+        return {}, [], [RowError(2, "", "the file has a header but no data rows")]
+    title = {key: table.header[index] for key, index in matched.items()}
+    checks = []
+    for number, cells in table.rows:
+        check = RowCheck(number, cells, matched, title)
+        for key in matched:
+            if isinstance(check.cell(key), Formula):
+                check.fail(key, formula_reason(check.cell(key)))
+        checks.append(check)
+    return title, checks, []
+
+
 @dataclass(frozen=True)
 class ObservationRow:
     row: int
@@ -116,29 +153,14 @@ def validate(table: Table, *, wards: set[str], retired: dict[str, tuple[date, li
              ) -> tuple[list[ObservationRow], list[RowError]]:
     """Every row checked; (clean rows, errors). `wards` are today's ward codes of the city,
     `retired` the old codes of its lineage: {code: (effective date, successor codes)}."""
-    columns, problems = match_columns(table.header, COLUMNS, REQUIRED)
-    if problems:
-        return [], [RowError(1, "", problem) for problem in problems]
-    if not table.rows:
-        return [], [RowError(2, "", "the file has a header but no data rows")]
-    title = {key: table.header[index] for key, index in columns.items()}
+    _title, checks, errors = rows_to_check(table, COLUMNS, REQUIRED,
+                                           lambda f: f"formula {f.text[:40]!r}: paste the values only")
     width = len(table.header)
     rows: list[ObservationRow] = []
-    errors: list[RowError] = []
     seen: dict[tuple, int] = {}
-    for number, cells in table.rows:
-        row_errors: list[RowError] = []
-
-        def cell(key):
-            return cells[columns[key]] if key in columns else None
-
-        def fail(key: str, reason: str) -> None:
-            row_errors.append(RowError(number, title.get(key, ""), reason))
-
-        for key in columns:
-            if isinstance(cell(key), Formula):
-                fail(key, f"formula {cell(key).text[:40]!r}: paste the values only")
-        if any(not is_blank(extra) for extra in cells[width:]):
+    for check in checks:
+        number, cell, fail, row_errors = check.number, check.cell, check.fail, check.errors
+        if any(not is_blank(extra) for extra in check.cells[width:]):
             row_errors.append(RowError(number, "", "value in a column without a header"))
         if row_errors:
             errors.extend(row_errors)

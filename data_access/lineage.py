@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from data_access import models as m
 from data_access.cache import cached
 from data_access.db import connect
-from data_access.kpi_import import RowError
-from data_access.sheets import Formula, Table, fold, is_blank, match_columns, parse_date, read_table, ward_code
+from data_access.kpi_import import RowError, rows_to_check
+from data_access.sheets import Table, fold, is_blank, parse_date, read_table, ward_code
 
 CHANGE_TYPES = ("merge", "split", "rename")
 _TYPE_NAMES = {"merge": "merge", "sap nhap": "merge", "nhap": "merge", "split": "split", "chia tach": "split",
@@ -165,27 +165,11 @@ def _codes(value) -> list[str]:
 def validate(table: Table, *, wards: set[str], existing: list[Edge]) -> tuple[list[Edge], list[RowError]]:
     """Rows → edges, every row checked, then the whole lineage (file + stored) checked:
     a code retired once, new codes that exist today or are retired later, no cycle."""
-    columns, problems = match_columns(table.header, COLUMNS, REQUIRED)
-    if problems:
-        return [], [RowError(1, "", problem) for problem in problems]
-    if not table.rows:
-        return [], [RowError(2, "", "the file has a header but no data rows")]
-    title = {key: table.header[index] for key, index in columns.items()}
+    title, checks, errors = rows_to_check(table, COLUMNS, REQUIRED, lambda _f: "formula: paste the values only")
     edges: list[Edge] = []
-    errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, cells in table.rows:
-        row_errors: list[RowError] = []
-
-        def cell(key):
-            return cells[columns[key]] if key in columns else None
-
-        def fail(key: str, reason: str) -> None:
-            row_errors.append(RowError(number, title.get(key, ""), reason))
-
-        for key in columns:
-            if isinstance(cell(key), Formula):
-                fail(key, "formula: paste the values only")
+    for check in checks:
+        number, cell, fail, row_errors = check.number, check.cell, check.fail, check.errors
         if row_errors:
             errors.extend(row_errors)
             continue
