@@ -159,14 +159,14 @@ def connect(which: Database) -> Iterator[Connection]:
         raise
     except SQLAlchemyError as exc:
         request_state.note("database_error")
-        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {_short(exc)}",
+        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {short_error(exc)}",
                                   transient=is_connection_error(exc)) from exc
     try:
         with connection:
             yield connection
     except SQLAlchemyError as exc:
         request_state.note("database_error")
-        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {_short(exc)}",
+        raise DatabaseUnavailable(f"{which.upper()} database cannot be read: {short_error(exc)}",
                                   transient=is_connection_error(exc)) from exc
 
 
@@ -201,7 +201,8 @@ def read_with_retries(function: Callable[..., T], *args, **kwargs) -> T:
     raise AssertionError("unreachable")
 
 
-def _short(exc: Exception) -> str:
+def short_error(exc: Exception) -> str:
+    """The first line of a database error (the driver's own words), for a message a user can read."""
     return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
 
 
@@ -223,7 +224,7 @@ def init_db(which: Database) -> None:
             if not versioned:
                 command.stamp(config, "head")
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"cannot create the {which.upper()} database: {_short(exc)}") from exc
+        raise DatabaseUnavailable(f"cannot create the {which.upper()} database: {short_error(exc)}") from exc
 
 
 def drop_db(which: Database) -> None:

@@ -27,7 +27,7 @@ from typing import Iterable
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.db import DatabaseUnavailable
+from data_access.db import DatabaseUnavailable, is_connection_error, short_error
 from data_access.models import Camera, CameraStatusSample, City, Incident, IngestCounter, Reading, Sensor, Ward
 from data_access.operations import INCIDENT_CATEGORIES, INCIDENT_STATUSES, SEVERITIES
 
@@ -105,7 +105,7 @@ class Registry:
             self._read(engine)
         except SQLAlchemyError as exc:
             raise DatabaseUnavailable(
-                f"the IOC database cannot take live data ({str(exc.orig or exc).splitlines()[0][:120]}); "
+                f"the IOC database cannot take live data ({short_error(exc)}); "
                 "run `python manage.py migrate` (or `demo`) first") from exc
         self.loaded_at = time.monotonic()
 
@@ -343,13 +343,10 @@ def add_counters(connection, counts: Counter, now: datetime) -> None:
                            .values(value=table.c.value + bindparam("b_add"), updated_at=bindparam("b_now")), old)
 
 
-def ingest_counters(engine: Engine | None = None) -> dict[str, int]:
+def ingest_counters() -> dict[str, int]:
     """Totals since the database was made: accepted.<kind> and rejected.<reason>."""
     from data_access.db import connect
 
-    if engine is not None:
-        with engine.connect() as connection:
-            return dict(connection.execute(select(IngestCounter.name, IngestCounter.value)).all())
     with connect("ioc") as connection:
         return dict(connection.execute(select(IngestCounter.name, IngestCounter.value)).all())
 
@@ -475,6 +472,8 @@ def _accepted_names(accepted: Counter) -> Counter:
 
 
 def _is_disconnect(exc: SQLAlchemyError) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    """Worth retrying the whole batch later: a lost connection, or any operational error
+    (SQLite's "database is locked" is one), as opposed to a row the database refuses."""
+    from sqlalchemy.exc import OperationalError
 
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    return isinstance(exc, OperationalError) or is_connection_error(exc)

@@ -137,11 +137,6 @@ class ImportRejected(ValueError):
     """The import cannot start (unknown city, unreadable file); the message says why."""
 
 
-def short_error(exc: Exception) -> str:
-    """The first line of a database error, for a message the user can read."""
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-
-
 def importable(item: IndicatorDef) -> bool:
     """Only reported figures are imported; computed KPIs come from the raw records."""
     return item.method == "observed"
@@ -303,7 +298,7 @@ def import_observations(content: bytes, filename: str, *, city: str, dry_run: bo
     """Read, validate and (unless dry_run or any error) apply a KPI file in one transaction.
     FileRejected / ImportRejected when the file or city cannot be used at all."""
     from data_access import cache, lineage
-    from data_access.db import DatabaseUnavailable, connect, get_engine
+    from data_access.db import DatabaseUnavailable, connect, get_engine, short_error
     from data_access.users import audit
 
     table = read_table(content, filename)

@@ -261,7 +261,8 @@ def import_lineage(content: bytes, filename: str, *, city: str, dry_run: bool = 
     transaction; re-importing the same file changes nothing."""
     from data_access import cache
     from data_access.db import DatabaseUnavailable, get_engine, init_db
-    from data_access.kpi_import import city_wards, short_error
+    from data_access.db import short_error
+    from data_access.kpi_import import city_wards
     from data_access.users import audit
 
     table = read_table(content, filename)
