@@ -416,11 +416,12 @@ def simulate_command(city: str, rate: float, duration: float | None, direct: boo
 def _simulate_direct(simulator, engine, duration, report) -> None:
     from data_access.ingest import IngestWriter, Registry
     from live.mqtt_ingest import prepare_sqlite
+    from live.simulate import run
 
     prepare_sqlite(engine)
     writer = IngestWriter(engine, Registry.load(engine)).start()
     try:
-        simulate_run(simulator, writer.accept, duration, report)
+        run(simulator, writer.accept, duration=duration, on_second=report)
     finally:
         writer.stop()
     click.echo(f"\nwritten: {dict(writer.totals)}", nl=False)
@@ -428,6 +429,7 @@ def _simulate_direct(simulator, engine, duration, report) -> None:
 
 def _simulate_mqtt(simulator, duration, report) -> None:
     from live.broker import QOS, make_client, parse_mqtt_url
+    from live.simulate import run
 
     address = parse_mqtt_url(settings.get("MQTT_URL"))
     client = make_client(address, f"ioc-simulator-{simulator.city}")
@@ -438,16 +440,11 @@ def _simulate_mqtt(simulator, duration, report) -> None:
                        "start it, or use --direct") from None
     client.loop_start()
     try:
-        simulate_run(simulator, lambda topic, payload: client.publish(topic, payload, qos=QOS), duration, report)
+        run(simulator, lambda topic, payload: client.publish(topic, payload, qos=QOS), duration=duration,
+            on_second=report)
     finally:
         client.loop_stop()
         client.disconnect()
-
-
-def simulate_run(simulator, send, duration, report) -> int:
-    from live.simulate import run
-
-    return run(simulator, send, duration=duration, on_second=report)
 
 
 @cli.command("settings")
