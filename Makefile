@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 
-.PHONY: run test demo live serve-prod clean
+.PHONY: run test demo live serve-prod clean screenshots lock bench-deps bench-interactions
 
 run: $(BIN)/.runtime-installed var/ioc.db var/kpi.db
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
@@ -21,6 +21,15 @@ demo: $(BIN)/.runtime-installed
 live: $(BIN)/.runtime-installed var/ioc.db
 	$(BIN)/python manage.py simulate --direct --rate 20
 
+# Every page at 390×844 and the wall views at 1920×1080 and 3840×2160, in vi and en, into docs/screenshots/
+# (its own demo databases and server; needs Chromium and chromedriver like the browser tests).
+screenshots: $(BIN)/.test-installed
+	$(BIN)/python benchmarks/screenshots.py
+
+# The map's interactions, input → last DOM change, against the previous commit (git worktree of HEAD).
+bench-interactions: $(BIN)/.test-installed
+	$(BIN)/python benchmarks/interactions.py
+
 serve-prod: $(BIN)/.runtime-installed
 	APP_ENV=production HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py app:server
 
@@ -28,13 +37,31 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(BIN)/.runtime-installed: requirements.txt | $(VENV)/bin/python
-	$(BIN)/python -m pip install -q -r requirements.txt
+# Installs come from hashed lock files (pip-compile output of requirements*.txt): the same
+# packages, byte for byte, on every machine. `make lock` writes them again after a pin changes.
+$(BIN)/.runtime-installed: requirements.lock | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(BIN)/.test-installed: requirements.txt requirements-test.txt | $(VENV)/bin/python
-	$(BIN)/python -m pip install -q -r requirements-test.txt
+$(BIN)/.test-installed: requirements-test.lock | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-test.lock
 	touch $@ $(BIN)/.runtime-installed
+
+# Benchmarks need a few packages more (benchmarks/load.py's HTTP client).
+bench-deps: requirements-bench.lock | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-bench.lock
+	touch $(BIN)/.test-installed $(BIN)/.runtime-installed
+
+LOCK := $(VENV)/lock-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --resolver=backtracking
+
+lock:
+	test -x $(VENV)/lock-tools/bin/pip-compile || ($(PYTHON) -m venv $(VENV)/lock-tools && $(VENV)/lock-tools/bin/pip install -q pip-tools==7.6.2)
+	$(LOCK) -o requirements.lock requirements.txt
+	cp requirements.lock requirements-test.lock  # start from the runtime pins: tests run what production runs
+	$(LOCK) -o requirements-test.lock requirements-test.txt
+	cp requirements-test.lock requirements-bench.lock
+	$(LOCK) -o requirements-bench.lock requirements-bench.txt
 
 var/ioc.db var/kpi.db &: | $(BIN)/.runtime-installed
 	$(BIN)/python manage.py demo

@@ -9,12 +9,15 @@ import dash
 
 import settings
 from api import register_api
+from components.display import default_views, view_paths
 from components.shell import make_shell
 from security.hooks import init_security
 from serving import init_serving
+from serving.configuration import BadConfiguration, check_configuration
 
 
 def create_app() -> dash.Dash:
+    check_configuration()
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -22,7 +25,14 @@ def create_app() -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        compress=settings.get_flag("COMPRESS_RESPONSES"),  # pre-gzipped map layers pass untouched
+        # Phones lay the page out at their own width (assets/app.css has the phone layout).
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    unknown_views = [name for name in default_views() if name not in view_paths()]
+    if unknown_views:
+        raise BadConfiguration(f"WALL_VIEWS names no wall page: {', '.join(unknown_views)} "
+                               f"(pages: {', '.join(sorted(view_paths()))})")
     app.layout = make_shell
     init_security(app)
     register_api(app.server)

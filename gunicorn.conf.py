@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 import settings
+from serving.configuration import check_configuration
 
+check_configuration()
 bind = f"{settings.get('HOST')}:{settings.get('PORT')}"
 workers = int(settings.get("WEB_WORKERS") or 2 * multiprocessing.cpu_count() + 1)
 threads = settings.get_int("WEB_THREADS")
@@ -27,9 +29,6 @@ max_requests_jitter = 2000
 accesslog = None                # the app writes one JSON line per request (logger ioc.request) instead
 errorlog = "-"
 
-if settings.get_int("QUERY_TIMEOUT_MS") >= timeout * 1000:
-    raise SystemExit(f"QUERY_TIMEOUT_MS ({settings.get('QUERY_TIMEOUT_MS')}) must be below WEB_TIMEOUT "
-                     f"({timeout} s), or gunicorn kills workers before a slow query is stopped")
 
 # prometheus_client in multi-process mode: each worker writes its counts to files here and
 # /metrics sums them. Set before the app (and prometheus_client) is imported.

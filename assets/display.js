@@ -14,10 +14,13 @@ window.iocDisplay = (function () {
 
     function pad(n) { return String(n).padStart(2, "0"); }
 
+    /* City time = UTC + the city's offset handed by the server (data-utc-offset, minutes):
+       never the browser's own zone, which a wall PC or a visitor's laptop may have wrong. */
     function tickClock() {
-        const now = new Date();
-        const text = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
         document.querySelectorAll(".wall-clock, .kiosk-clock").forEach(function (el) {
+            const offset = parseInt(el.dataset.utcOffset || "0", 10);
+            const city = new Date(Date.now() + offset * 60000);
+            const text = pad(city.getUTCHours()) + ":" + pad(city.getUTCMinutes()) + ":" + pad(city.getUTCSeconds());
             if (el.textContent !== text) { el.textContent = text; }
         });
     }
@@ -145,6 +148,42 @@ window.iocDisplay = (function () {
             throw error;
         });
     };
+
+    /* A page holding a map can be replaced while Leaflet is still animating (a wall playlist
+       moving on, a flyTo, a zoom): the animation's next frame then reads the removed map's
+       panes ("Cannot read properties of undefined (reading '_leaflet_pos')"). Once Leaflet is
+       loaded, its map learns to stop quietly when it has been removed, and on a wall it does
+       not animate zoom and fade at all (nobody watches the transition from across the room). */
+    function guardLeaflet() {
+        if (!window.L || !window.L.Map) { return false; }
+        const proto = window.L.Map.prototype;
+        if (proto.__iocGuarded) { return true; }
+        ["_onZoomTransitionEnd", "_move", "_resetView", "_animateZoom"].forEach(function (name) {
+            const original = proto[name];
+            if (typeof original !== "function") { return; }
+            proto[name] = function () {
+                if (!this._mapPane) { return this; }  /* removed: nothing left to move */
+                return original.apply(this, arguments);
+            };
+        });
+        const originalGetPos = proto._getMapPanePos;
+        proto._getMapPanePos = function () {
+            return this._mapPane ? originalGetPos.call(this) : window.L.point(0, 0);
+        };
+        if (isWallAddress()) {
+            window.L.Map.mergeOptions({zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false});
+        }
+        proto.__iocGuarded = true;
+        return true;
+    }
+
+    function isWallAddress() {
+        return /(^|[?&])mode=wall(&|$)/.test(window.location.search) || window.location.pathname.replace(/\/$/, "") === "/wall";
+    }
+
+    (function waitForLeaflet(tries) {
+        if (!guardLeaflet() && tries > 0) { window.setTimeout(function () { waitForLeaflet(tries - 1); }, 50); }
+    })(1200);
 
     window.setInterval(tick, 500);
     document.addEventListener("keydown", onKey);

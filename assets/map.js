@@ -1,10 +1,19 @@
 /* Map behaviour in the browser: Leaflet style functions (referenced from Python as
    {"variable": "iocMap.<name>"}), decoding of the compact point layers, filtering
-   (clientside, so a filter change never re-sends points), cluster colours. */
+   (clientside, so a filter change never re-sends points), cluster colours, and the
+   clientside callbacks of /map: the choropleth's hideout (metric, ward layer, chosen
+   ward), its legend, the point layers and their counts, the address bar.
+
+   Nothing here names a layer, a colour or a label: they come from the layer registry
+   (domain/map_layers.py), handed over by the page as JSON (the map-config store, in the
+   current language, one per city) and kept in window.iocMap.config by updateLayers. Per
+   layer it holds label, clustered, colour, radius, colour_by {column, colours, labels},
+   alert {column, values}, ward_column, filters {filter: column}, popup [{column, label,
+   show, values}]; besides: text (catalog labels), number {group, decimal, missing, range},
+   legend [{label, colour}] (the points), ward_names {code: name} and wards {metrics {name:
+   {label, breaks}}, colours, no_data, schematic} (the choropleth of the city). */
 window.iocMap = Object.assign(window.iocMap || {}, (function () {
-    const STATUS_COLOURS = {online: "#16a34a", offline: "#dc2626", maintenance: "#f59e0b", active: "#16a34a"};
-    const LAYER_COLOURS = {security: "#1d4ed8", traffic: "#7c3aed", wifi: "#0891b2", free_wifi: "#db2777",
-                           incidents: "#dc2626", sensors: "#059669"};
+    const FALLBACK_COLOUR = "#334155";
     const decoded = {};
     let canvasRenderer = null;
     /* Unclustered points share one canvas instead of one SVG element each. */
@@ -13,6 +22,10 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         return canvasRenderer;
     }
     const current = {};  /* layer → the decoded data its features point into (for lazy popups) */
+
+    function config() { return window.iocMap.config || {layers: {}, filters: [], text: {}}; }
+
+    function layerConfig(layer) { return config().layers[layer] || {}; }
 
     function escapeHtml(text) {
         return String(text).replace(/[&<>"']/g, function (c) {
@@ -42,9 +55,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             });
         });
         Object.keys(packed.time).forEach(function (name) {
-            columns[name] = cumulative(packed.time[name]).map(function (m) {
-                return m < 0 ? "" : new Date(m * 60000).toISOString().slice(0, 16).replace("T", " ");
-            });
+            columns[name] = cumulative(packed.time[name]);  /* UTC epoch minutes; -1 = none */
         });
         return {n: packed.n, lon: lon.map(function (v) { return v / packed.scale; }),
                 lat: lat.map(function (v) { return v / packed.scale; }), columns: columns};
@@ -66,38 +77,96 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         return decoded[url];
     }
 
-    function popupHtml(layer, c, i, wardNames) {
-        const rows = [];
-        const ward = wardNames[c.ward_code[i]] || c.ward_code[i];
-        if (layer === "security" || layer === "traffic") {
-            rows.push(["Mã", c.id[i]], ["Loại", layer === "security" ? "Camera an ninh" : "Camera giao thông"],
-                      ["Trạng thái", c.status[i]], ["Chủ sở hữu", c.owner[i]], ["Lần cuối", c.last_seen[i]]);
-        } else if (layer === "wifi") {
-            rows.push(["Mã", c.id[i]], ["Loại", c.kind[i] === "free_wifi" ? "Wifi miễn phí" : "Điểm truy cập"],
-                      ["Nhà mạng", c.provider[i]], ["Trạng thái", c.status[i]]);
-        } else if (layer === "key_locations") {
-            rows.push(["Điểm", c.name[i]], ["Camera an ninh", c.security[i] === "1" ? "có" : "chưa"],
-                      ["Camera giao thông", c.traffic[i] === "1" ? "có" : "chưa"]);
-        } else if (layer === "incidents") {
-            rows.push(["Sự cố", c.category[i]], ["Mức độ", c.severity[i]], ["Tiếp nhận", c.reported_at[i]]);
-        } else {
-            rows.push(["Trạm", c.name[i]], ["Loại", c.kind[i]]);
-        }
-        rows.push(["Phường/xã", ward]);
-        return "<table class='popup'>" + rows.map(function (r) {
-            return "<tr><th>" + escapeHtml(r[0]) + "</th><td>" + escapeHtml(r[1]) + "</td></tr>";
-        }).join("") + "</table>";
+    function pad(n) { return String(n).padStart(2, "0"); }
+
+    /* A number as domain.formatting.format_number writes it with `decimals` places (half up,
+       grouped): vi 2.971 / 1,5, en 2,971 / 1.5; the separators come from the config. */
+    function formatNumber(value, decimals, format) {
+        if (value === null || value === undefined || !isFinite(value)) { return format.missing; }
+        const places = decimals || 0;
+        const magnitude = Math.abs(value);
+        const shifted = Number(magnitude.toFixed(Math.min(places + 6, 20)) + "e" + places);
+        const digits = (Math.round(shifted) / Math.pow(10, places)).toFixed(places).split(".");
+        const whole = digits[0].replace(/\B(?=(\d{3})+(?!\d))/g, format.group);
+        const sign = value < 0 && Math.round(shifted) !== 0 ? "-" : "";
+        return sign + whole + (places ? format.decimal + digits[1] : "");
     }
 
-    function keep(layer, c, i, filters) {
-        if (filters.ward && c.ward_code[i] !== filters.ward) { return false; }
-        if (layer === "security" || layer === "traffic") {
-            return filters.status.indexOf(c.status[i]) >= 0 && filters.owner.indexOf(c.owner[i]) >= 0;
+    /* A Dash component as a clientside callback returns it. */
+    function html(type, props, children) {
+        return {type: type, namespace: "dash_html_components",
+                props: Object.assign({children: children === undefined ? null : children}, props || {})};
+    }
+
+    function legendRows(cfg, metric) {
+        const wards = cfg.wards || {metrics: {}, colours: []};
+        const spec = wards.metrics[metric] || {label: "", breaks: []};
+        const rows = [html("Div", {className: "legend-unit"}, spec.label)];
+        let lower = 0;
+        spec.breaks.forEach(function (upper, i) {
+            rows.push(html("Div", {}, [html("Span", {className: "swatch", style: {background: wards.colours[i]}}),
+                                       formatNumber(lower, 1, cfg.number) + cfg.number.range +
+                                       formatNumber(upper, 1, cfg.number)]));
+            lower = upper;
+        });
+        return rows;
+    }
+
+    function countsBlock(cfg, counts) {
+        const rows = Object.keys(counts).filter(function (layer) { return counts[layer]; }).map(function (layer) {
+            return html("Div", {id: "map-count-" + layer},
+                        layerConfig(layer).label + ": " + formatNumber(counts[layer], 0, cfg.number));
+        });
+        return [html("Div", {}, cfg.text.shown + ":")].concat(rows);
+    }
+
+    /* City time from UTC minutes and the city's offset the server hands over (never the
+       browser's zone): "20/11/2026 09:05" (vi), "20 Nov 2026 09:05" (en). */
+    function cityTime(minutes) {
+        if (minutes < 0) { return ""; }
+        const cfg = config();
+        const d = new Date((minutes + (cfg.utc_offset || 0)) * 60000);
+        const clock = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+        if (cfg.lang === "en") {
+            return d.getUTCDate() + " " + cfg.text.months[d.getUTCMonth()] + " " + d.getUTCFullYear() + " " + clock;
         }
-        if (layer === "wifi") {
-            return filters.provider.indexOf(c.provider[i]) >= 0 && filters.ap_kind.indexOf(c.kind[i]) >= 0;
-        }
-        return true;
+        return pad(d.getUTCDate()) + "/" + pad(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear() + " " + clock;
+    }
+
+    function shown(field, value, wardNames) {
+        if (field.show === "enum") { return (field.values || {})[value] || value; }
+        if (field.show === "ward") { return wardNames[value] || value; }
+        if (field.show === "yes_no") { return value === "1" ? config().text.yes : config().text.no; }
+        if (field.show === "time") { return cityTime(value); }
+        return value;
+    }
+
+    function popupHtml(layer, c, i, wardNames) {
+        const spec = layerConfig(layer);
+        const rows = (spec.popup || []).filter(function (field) {
+            return c[field.column] && c[field.column][i] !== "" && c[field.column][i] !== -1;
+        }).map(function (field) {
+            return "<tr><th>" + escapeHtml(field.label) + "</th><td>" +
+                   escapeHtml(shown(field, c[field.column][i], wardNames)) + "</td></tr>";
+        });
+        return "<table class='popup'><caption>" + escapeHtml(spec.label || layer) + "</caption>" +
+               rows.join("") + "</table>";
+    }
+
+    /* The layer's filters as [chosen values, column data] pairs, and its ward column. */
+    function keeper(layer, c, filters) {
+        const spec = layerConfig(layer);
+        const checks = Object.keys(spec.filters || {}).map(function (name) {
+            return [filters[name] || [], c[spec.filters[name]] || []];
+        });
+        const wards = c[spec.ward_column] || [];
+        return function (i) {
+            if (filters.ward && wards[i] !== filters.ward) { return false; }
+            for (let k = 0; k < checks.length; k++) {
+                if (checks[k][0].indexOf(checks[k][1][i]) < 0) { return false; }
+            }
+            return true;
+        };
     }
 
     /* Features are built once per layer and reused: a filter change only selects among them. */
@@ -106,12 +175,16 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         const c = data.columns;
         const out = new Array(data.n);
         current[layer] = {data: data, wardNames: wardNames};
+        const spec = layerConfig(layer);
+        const colourBy = spec.colour_by ? c[spec.colour_by.column] : null;
+        const alert = spec.alert ? c[spec.alert.column] : null;
+        const down = spec.alert ? spec.alert.values : [];
         for (let i = 0; i < data.n; i++) {
-            /* Short keys: the features are serialised for every filter change. */
+            /* Short keys: the features are serialised for every filter change. v = the colour-by
+               value, down = counts against the cluster (alert values). */
             const properties = {layer: layer, row: i};
-            if (c.status) { properties.status = c.status[i]; }
-            if (c.kind) { properties.kind = c.kind[i]; }
-            if (c.security) { properties.covered = c.security[i] === "1" || c.traffic[i] === "1"; }
+            if (colourBy) { properties.v = colourBy[i]; }
+            if (alert && down.indexOf(alert[i]) >= 0) { properties.down = 1; }
             out[i] = {type: "Feature", properties: properties,
                       geometry: {type: "Point", coordinates: [Math.round(data.lon[i] * 1e5) / 1e5,
                                                               Math.round(data.lat[i] * 1e5) / 1e5]}};
@@ -123,25 +196,70 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
 
     function features(layer, data, filters, wardNames) {
         const all = allFeatures(layer, data, wardNames);
-        const c = data.columns;
+        const keep = keeper(layer, data.columns, filters);
         const out = [];
         for (let i = 0; i < data.n; i++) {
-            if (keep(layer, c, i, filters)) { out.push(all[i]); }
+            if (keep(i)) { out.push(all[i]); }
         }
         return {type: "FeatureCollection", features: out};
     }
 
-    const POINT_LAYERS = ["security", "traffic", "wifi", "key_locations", "incidents", "sensors"];
-    const CLUSTERED = ["security", "traffic", "wifi"];
     const EMPTY = {type: "FeatureCollection", features: []};
+    /* What updateLayers handed each layer last (and the counts), for the config they were made with:
+       an input that does not concern a layer leaves it alone (no re-clustering). */
+    let handed = {config: null, layers: {}, counts: null};
 
     return {
+        /* A ward's outline and fill: the fill of hideout.metric among the feature's `fills` (the map
+           page, every metric sent at once), else its one `fill` (the overview); none when hideout.wards
+           is false (the ward layer is off, the outlines stay clickable). */
         wardStyle: function (feature, context) {
-            const selected = context && context.hideout && context.hideout.selected === feature.properties.gso_code;
+            const hideout = (context && context.hideout) || {};
+            const p = feature.properties || {};
+            const selected = hideout.selected === p.gso_code;
+            let fill = (p.fills && p.fills[hideout.metric]) || p.fill || "#cccccc";
+            if (hideout.wards === false) { fill = "transparent"; }
             return {color: selected ? "#f59e0b" : "#334155", weight: selected ? 4 : 1, opacity: 0.9,
-                    fillColor: (feature.properties && feature.properties.fill) || "#cccccc", fillOpacity: 0.6};
+                    fillColor: fill, fillOpacity: 0.6};
         },
         wardHover: function () { return {weight: 3, color: "#f59e0b"}; },
+
+        /* The ward's name and its value of the metric drawn (dash-leaflet draws the wards again,
+           and so calls this again, when the hideout changes). */
+        wardTooltip: function (feature, layer, context) {
+            const p = feature.properties || {};
+            const metric = context && context.hideout ? context.hideout.metric : null;
+            const text = (p.tooltips && p.tooltips[metric]) || p.tooltip;
+            if (text) { layer.bindTooltip(escapeHtml(text)); }
+        },
+
+        /* Clientside callbacks of the ward layer: a click chooses the ward; metric, ward layer and
+           the chosen ward go to the style through hideout (pages/map.py ward_hideout is the same). */
+        clickedWard: function (feature) {
+            const code = feature && feature.properties && feature.properties.gso_code;
+            return code || window.dash_clientside.no_update;
+        },
+        wardHideout: function (metric, layers, ward) {
+            return {metric: metric, wards: (layers || []).indexOf("wards") >= 0, selected: ward || null};
+        },
+
+        /* Clientside callback: the legend of the chosen metric (class ranges from the city's breaks),
+           no data, the points' colours; the schematic note while the wards are a sketch. */
+        drawLegend: function (mapConfig, metric) {
+            if (!mapConfig || !mapConfig.wards) { return null; }
+            const wards = mapConfig.wards;
+            return [
+                wards.schematic ? html("Small", {className: "schematic-note"}, mapConfig.text.schematic) : null,
+                html("Div", {className: "map-legend"}, legendRows(mapConfig, metric)),
+                html("Div", {className: "legend-row"}, [html("Span", {className: "swatch",
+                                                                       style: {background: wards.no_data}}),
+                                                        mapConfig.text.no_data]),
+                html("Div", {className: "point-legend"}, mapConfig.legend.map(function (entry) {
+                    return html("Div", {className: "legend-row"},
+                                [html("Span", {className: "dot", style: {background: entry.colour}}), entry.label]);
+                })),
+            ];
+        },
 
         /* Popups are built when opened, not for all 20,000 points up front. */
         bindPopup: function (feature, layer) {
@@ -155,18 +273,16 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
 
         pointToLayer: function (feature, latlng) {
             const p = feature.properties;
-            let colour = LAYER_COLOURS[p.layer] || "#334155";
-            if (p.layer === "security" || p.layer === "traffic") { colour = STATUS_COLOURS[p.status] || colour; }
-            if (p.layer === "wifi") { colour = p.kind === "free_wifi" ? LAYER_COLOURS.free_wifi : LAYER_COLOURS.wifi; }
-            if (p.layer === "key_locations") { colour = p.covered ? "#16a34a" : "#dc2626"; }
-            if (CLUSTERED.indexOf(p.layer) >= 0) {
+            const spec = layerConfig(p.layer);
+            const by = spec.colour_by;
+            const colour = (by && by.colours[p.v]) || spec.colour || FALLBACK_COLOUR;
+            if (spec.clustered) {
                 /* A DOM marker (not canvas), so what is drawn can be counted and inspected. */
                 return L.marker(latlng, {icon: L.divIcon({className: "point-marker", iconSize: L.point(12, 12),
                                                           html: "<span style='background:" + colour + "'></span>"}),
-                                         title: p.status || ""});
+                                         title: (by && by.labels[p.v]) || ""});
             }
-            const radius = p.layer === "incidents" ? 8 : (p.layer === "key_locations" ? 6 : 5);
-            return L.circleMarker(latlng, {radius: radius, color: "#ffffff", weight: 1, fillColor: colour,
+            return L.circleMarker(latlng, {radius: spec.radius || 5, color: "#ffffff", weight: 1, fillColor: colour,
                                            fillOpacity: 0.9, renderer: canvas()});
         },
 
@@ -175,50 +291,80 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             const leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
             let down = 0;
             for (let i = 0; i < leaves.length; i++) {
-                const s = leaves[i].properties.status;
-                if (s === "offline" || s === "maintenance") { down++; }
+                if (leaves[i].properties.down) { down++; }
             }
             const share = leaves.length ? down / leaves.length : 0;
             const level = share >= 0.1 ? "bad" : (share >= 0.04 ? "warn" : "ok");
             const size = count < 100 ? 34 : (count < 1000 ? 42 : 50);
-            const label = count >= 1000 ? (count / 1000).toFixed(1).replace(".", ",") + "k" : String(count);
+            const decimal = (config().number || {}).decimal || ",";
+            const label = count >= 1000 ? (count / 1000).toFixed(1).replace(".", decimal) + "k" : String(count);
             const icon = L.divIcon({
                 html: "<div class='cluster-ring' style='--down:" + Math.round(share * 100) + "%'><span>" +
                       label + "</span></div>",
                 className: "marker-cluster cluster-" + level, iconSize: L.point(size, size),
             });
-            const marker = L.marker(latlng, {icon: icon, title: count + " · " + Math.round(share * 100) + "% offline",
-                                             alt: String(count)});
+            const title = count + " · " + Math.round(share * 100) + "% " + config().text.down;
+            const marker = L.marker(latlng, {icon: icon, alt: String(count), title: title});
             marker.options.pointCount = count;
             return marker;
         },
 
-        /* Clientside callback: (re)build every point layer from the cached decoded data. */
-        updateLayers: function (city, layers, status, owner, provider, apKind, ward, wardNames) {
-            const filters = {status: status || [], owner: owner || [], provider: provider || [],
-                             ap_kind: apKind || [], ward: ward || null};
-            const names = wardNames || {};
-            const wanted = POINT_LAYERS.map(function (layer) {
-                if (!city || (layers || []).indexOf(layer) < 0) { return Promise.resolve(EMPTY); }
-                return load(city, layer).then(function (data) { return features(layer, data, filters, names); });
+        /* Clientside callback: (re)build the point layers an input concerns from the cached decoded
+           data, and their counts. The outputs are the page's point layers (pattern ALL) and the
+           counts; the filters' values follow the fixed inputs in the order config.filters names
+           them. The city is the config's: its ward names and layers arrive together. */
+        updateLayers: function (mapConfig, layers, ward) {
+            if (!mapConfig) { throw window.dash_clientside.PreventUpdate; }
+            window.iocMap.config = mapConfig;
+            if (handed.config !== mapConfig) { handed = {config: mapConfig, layers: {}, counts: null}; }
+            const outputs = window.dash_clientside.callback_context.outputs_list[0];
+            const filters = {ward: ward || null};
+            const values = Array.prototype.slice.call(arguments, 3);
+            mapConfig.filters.forEach(function (name, i) { filters[name] = values[i] || []; });
+            const names = mapConfig.ward_names || {};
+            const city = mapConfig.city;
+            const shownLayers = outputs.map(function (output) { return output.id.layer; });
+            const wanted = shownLayers.map(function (layer) {
+                const on = Boolean(city) && (layers || []).indexOf(layer) >= 0;
+                const uses = Object.keys(layerConfig(layer).filters || {}).sort();
+                const key = JSON.stringify([on, filters.ward, uses.map(function (name) { return filters[name]; })]);
+                const before = handed.layers[layer];
+                if (before && before.key === key && before.count !== undefined) {
+                    return Promise.resolve({same: true, count: before.count});
+                }
+                const entry = {key: key};
+                handed.layers[layer] = entry;
+                const made = !on ? Promise.resolve(EMPTY) : load(city, layer).then(function (data) {
+                    return features(layer, data, filters, names);
+                });
+                return made.then(function (collection) {
+                    entry.count = collection.features.length;
+                    return {same: false, count: entry.count, collection: collection};
+                });
             });
-            return Promise.all(wanted).then(function (collections) {
+            return Promise.all(wanted).then(function (results) {
                 const counts = {};
-                POINT_LAYERS.forEach(function (layer, i) { counts[layer] = collections[i].features.length; });
-                return collections.concat([counts]);
+                const collections = results.map(function (result, i) {
+                    counts[shownLayers[i]] = result.count;
+                    return result.same ? window.dash_clientside.no_update : result.collection;
+                });
+                const countKey = JSON.stringify(counts);
+                const block = countKey === handed.counts ? window.dash_clientside.no_update
+                    : countsBlock(mapConfig, counts);
+                handed.counts = countKey;
+                return [collections, block];
             });
         },
 
         /* Clientside callback: keep the address bar in step with the view, without reloading. */
-        syncUrl: function (layers, metric, status, owner, provider, apKind, ward) {
+        syncUrl: function (mapConfig, layers, metric, ward) {
+            if (!mapConfig) { return window.dash_clientside.no_update; }
             const params = new URLSearchParams(window.location.search);
             const set = function (name, value) { if (value) { params.set(name, value); } else { params.delete(name); } };
+            const values = Array.prototype.slice.call(arguments, 4);
             set("layers", (layers || []).join(","));
             set("metric", metric);
-            set("status", (status || []).join(","));
-            set("owner", (owner || []).join(","));
-            set("provider", (provider || []).join(","));
-            set("ap_kind", (apKind || []).join(","));
+            mapConfig.filters.forEach(function (name, i) { set(name, (values[i] || []).join(",")); });
             set("ward", ward);
             const query = params.toString().replace(/%2C/g, ",");
             window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));

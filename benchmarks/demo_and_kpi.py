@@ -67,9 +67,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
     os.environ["IOC_DATABASE_URL"] = f"sqlite:///{folder / 'ioc.db'}"
     os.environ["KPI_DATABASE_URL"] = f"sqlite:///{folder / 'kpi.db'}"
-    from data_access import periods
     from data_access.kpi import compute_kpis
     from demo.build import build_city
+    from domain import periods
 
     started = time.perf_counter()
     summary = build_city(args.city, seed=2022, now=datetime(2026, 11, 20, 10, 0))

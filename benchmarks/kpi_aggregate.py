@@ -50,8 +50,8 @@ def build(dossiers: int) -> None:
 
 
 def services_data() -> None:
-    from data_access import periods
     from data_access.kpi import compute_kpis, monthly_dossiers, services_by_ward
+    from domain import periods
 
     period = periods.year(YEAR)
     compute_kpis("thanh-hoa", period)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.chromium import Watchdog, chrome_options, hard_quit, spread  # noqa: E402  (project on the path)
+
 PASSWORD = "map-load-measure-2026"
 
 OBSERVER = """
@@ -78,31 +80,11 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
 
 def browser():
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
 
-    options = Options()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--window-size=1920,1080"):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options)
+    driver = webdriver.Chrome(options=chrome_options())
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER})
     return driver
-
-
-def hard_quit(driver) -> None:
-    """Close a browser even when its page is still busy (the naive peer can hang for minutes)."""
-    import psutil
-
-    try:
-        service = psutil.Process(driver.service.process.pid)
-        for child in service.children(recursive=True):
-            child.kill()
-        service.kill()
-    except psutil.Error:
-        pass
 
 
 def transferred(driver) -> int:
@@ -169,6 +151,7 @@ def measure_ours(base: str, total: int, offline_or_maintenance: int, runs: int) 
             driver.quit()
     filter_ms.sort()
     return {"ready_s": round(statistics.median(ready), 3), "ready_runs_s": [round(r, 3) for r in ready],
+            "ready_spread_s": spread(ready), "filter_spread_ms": spread(filter_ms, 1),
             "bytes": int(statistics.median(first_bytes)), "map_data_bytes": int(statistics.median(first_map_bytes)),
             "repeat_bytes": int(statistics.median(repeat_bytes)),
             "repeat_map_data_bytes": int(statistics.median(repeat_map_bytes)),
@@ -200,7 +183,7 @@ app.run(host="127.0.0.1", port=int(os.environ["PORT"]), debug=False)
 
 
 def measure_peer(kind: str, env: dict, total: int, runs: int, limit: float) -> dict:
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import TimeoutException, WebDriverException
 
     port = free_port()
     script = Path(tempfile.mkdtemp()) / "peer.py"
@@ -212,28 +195,31 @@ def measure_peer(kind: str, env: dict, total: int, runs: int, limit: float) -> d
         wait_for_port(port)
         for _ in range(runs):
             driver = browser()
+            seconds, size = None, None
             try:
-                driver.set_page_load_timeout(limit)
-                started = time.perf_counter()
-                driver.get(f"http://127.0.0.1:{port}/")
-                if kind == "naive":
-                    seconds = wait_ready(driver, total, max(1.0, limit - (time.perf_counter() - started)))
-                else:
-                    seconds = None
-                    while time.perf_counter() - started < limit:
-                        if driver.execute_script("const g = document.querySelector('#peer .js-plotly-plot');"
-                                                 "return !!(g && g._fullData && document.querySelector("
-                                                 "'#peer canvas'));"):
-                            seconds = driver.execute_script("return performance.now();") / 1000
-                            break
-                        time.sleep(0.05)
-                times.append(seconds)
-                sizes.append(transferred(driver) if seconds is not None else None)
-            except TimeoutException:
-                times.append(None)
-                sizes.append(None)
+                # The page may keep the renderer (and every WebDriver call) busy far past the
+                # limit: the watchdog kills the browser from outside at the limit.
+                with Watchdog(driver, limit):
+                    driver.set_page_load_timeout(limit)
+                    started = time.perf_counter()
+                    driver.get(f"http://127.0.0.1:{port}/")
+                    if kind == "naive":
+                        seconds = wait_ready(driver, total, max(1.0, limit - (time.perf_counter() - started)))
+                    else:
+                        while time.perf_counter() - started < limit:
+                            if driver.execute_script("const g = document.querySelector('#peer .js-plotly-plot');"
+                                                     "return !!(g && g._fullData && document.querySelector("
+                                                     "'#peer canvas'));"):
+                                seconds = driver.execute_script("return performance.now();") / 1000
+                                break
+                            time.sleep(0.05)
+                    size = transferred(driver) if seconds is not None else None
+            except (TimeoutException, WebDriverException):
+                seconds = None
             finally:
                 hard_quit(driver)
+            times.append(seconds)
+            sizes.append(size)
             if times[-1] is None:
                 break
     finally:

@@ -1,50 +1,106 @@
 """Plotly figures with what a chart shown to leaders must carry: title, unit,
-source line with update time, locale number separators, light or dark theme."""
+source line with update time, in the app's chart style (components/chart_style.py)
+for the light or dark theme."""
 from __future__ import annotations
+
+import math
 
 import plotly.graph_objects as go
 
-from components.i18n import normalise_lang, t
+from components.chart_style import (
+    HIGH_COLOUR,
+    LOW_COLOUR,
+    TARGET_COLOUR,
+    apply_style,
+    variant_for,
+)
+from domain.formatting import format_number, format_value
+from domain.i18n import normalise_lang, t
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
-SEPARATORS = {"vi": ",.", "en": ".,"}
+TITLED_TOP_MARGIN = 96
 
 
 def style_figure(figure: go.Figure, title: str, unit: str, source: str, updated: str, lang: str,
                  theme: str) -> go.Figure:
-    """Apply title, unit, source line and theme to a figure."""
+    """Title, unit and source line above the plot, in the theme's style."""
     lang = normalise_lang(lang)
-    dark = theme == "dark"
+    # The top margin holds the three title lines. Not title.automargin: plotly's image export
+    # (the SVG/PNG buttons, kaleido) draws such a chart with its bars shifted off their axis.
     figure.update_layout(
-        title={"text": f"<b>{title}</b><br><sup>{unit}</sup><br><sup>{t('chart.source', lang)}: {source} · "
-                        f"{t('chart.updated', lang)} {updated}</sup>", "x": 0.01, "xanchor": "left"},
-        template="plotly_dark" if dark else "plotly_white",
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        separators=SEPARATORS[lang],
-        margin={"l": 50, "r": 20, "t": 96, "b": 40},
-        legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
-        font={"family": "Inter, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13},
-        height=400,
+        title={"text": f"<b>{title}</b><br><sup>{unit} · {t('chart.updated', lang)} {updated}</sup>"
+                        f"<br><sup>{t('chart.source', lang)}: {source}</sup>"},
+        margin={"t": TITLED_TOP_MARGIN}, height=400,
     )
+    return apply_style(figure, variant_for(theme), lang)
+
+
+def _year_axis(figure: go.Figure) -> None:
     figure.update_xaxes(dtick=1, tickformat="d")
-    return figure
 
 
 def bar_chart(years: list[int], series: dict[str, list], **style) -> go.Figure:
-    figure = go.Figure([go.Bar(x=years, y=values, name=name, marker_color=PALETTE[i % len(PALETTE)])
-                        for i, (name, values) in enumerate(series.items())])
+    """Stacked bars, one series a colour of the palette, a tick a year."""
+    figure = go.Figure([go.Bar(x=years, y=values, name=name) for name, values in series.items()])
     figure.update_layout(barmode="stack")
+    _year_axis(figure)
     return style_figure(figure, **style)
 
 
 def line_chart(years: list[int], series: dict[str, list], percent: bool = False,
                targets: list[tuple[int, float, str]] = (), **style) -> go.Figure:
-    figure = go.Figure([go.Scatter(x=years, y=values, name=name, mode="lines+markers",
-                                   line={"color": PALETTE[i % len(PALETTE)], "width": 3})
-                        for i, (name, values) in enumerate(series.items())])
+    """Lines with markers, one series a colour of the palette; targets as stars."""
+    figure = go.Figure([go.Scatter(x=years, y=values, name=name, mode="lines+markers")
+                        for name, values in series.items()])
     for year, value, label in targets:
         figure.add_trace(go.Scatter(x=[year], y=[value], name=label, mode="markers",
-                                    marker={"symbol": "star", "size": 14, "color": "#d62728"}))
+                                    marker={"symbol": "star", "size": 14, "color": TARGET_COLOUR}))
     if percent:
         figure.update_yaxes(ticksuffix="%", range=[0, 105])
+    _year_axis(figure)
     return style_figure(figure, **style)
+
+
+def lowest_and_highest(frame, column: str, n: int = 5):
+    """The rows of the n lowest and n highest values of `column` (all rows when there are few),
+    lowest first; rows without a value left out."""
+    ranked = frame.dropna(subset=[column]).sort_values(column)
+    return ranked if len(ranked) <= 2 * n else ranked.iloc[list(range(n)) + list(range(len(ranked) - n, len(ranked)))]
+
+
+def axis_from(start: float, lang: str) -> str:
+    """The words that mark a rate axis not starting at 0 ('trục từ 97%')."""
+    return t("chart.axis_from", lang).format(start=format_value(start, "%", lang))
+
+
+ON_TIME_AXIS_FROM = 90.0
+
+
+def on_time_axis(lang: str) -> dict:
+    """The right-hand axis of the monthly dossiers chart: the on-time rate, from 90% (marked)."""
+    return {"overlaying": "y", "side": "right", "ticksuffix": "%", "range": [ON_TIME_AXIS_FROM, 100.5], "dtick": 2,
+            "showgrid": False, "title": {"text": axis_from(ON_TIME_AXIS_FROM, lang)}}
+
+
+def ward_rate_dots(shown, column: str, lang: str, lowest: int = 5) -> go.Figure:
+    """The lowest and highest wards' rates as a dot chart: position, not length, carries the value,
+    so the axis may start just below the lowest rate (it says where it starts) and the differences
+    between 97% and 100% stay visible. The `lowest` first rows are drawn in the low colour."""
+    values = shown[column].round(2).tolist()
+    colours = [LOW_COLOUR if index < lowest else HIGH_COLOUR for index in range(len(values))]
+    figure = go.Figure(go.Scatter(
+        x=ward_labels(shown["ward"], shown["gso_code"]), y=values, mode="markers+text",
+        marker={"size": 16, "color": colours, "line": {"width": 0}},
+        text=[format_number(value, lang, 2) + "%" for value in values], textposition="top center",
+        customdata=shown["gso_code"].tolist(), hovertemplate="%{x}: %{text}<extra></extra>"))
+    start = max(0.0, math.floor(min(values) - 0.5)) if values else 0.0
+    figure.update_xaxes(type="category", dtick=None, tickformat=None)
+    figure.update_yaxes(ticksuffix="%", range=[start, 100.6], title={"text": axis_from(start, lang)})
+    figure.update_layout(showlegend=False)
+    return figure
+
+
+def ward_labels(names, codes) -> list[str]:
+    """Bar labels for wards: the name, with the GSO code added where two wards share a name
+    (a category axis would otherwise stack them into one bar)."""
+    names, codes = list(names), list(codes)
+    return [f"{name} ({code})" if names.count(name) > 1 else name for name, code in zip(names, codes)]

@@ -12,12 +12,15 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
 from components.deck import Slide, styled, table_figure
-from components.formatting import format_date
-from components.i18n import t
+from domain.city_time import utc_now
+from domain.formatting import format_date, format_period
+from domain.i18n import t
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
              Path("/usr/local/share/fonts"), Path("/Library/Fonts"))
@@ -59,42 +62,66 @@ def _register_fonts() -> None:
     _fonts_ready = True
 
 
-def render_images(figures: list, fmt: str, width: int, height: int, scale: float = 1.0) -> list[bytes]:
-    """Each figure as SVG or PNG bytes, through one headless browser for the whole batch."""
+@contextmanager
+def _chart_renderer():
+    """A function drawing one figure as SVG or PNG bytes, through one headless browser kept open
+    for the whole export (starting it is most of a chart's cost). One export per process at a
+    time: kaleido's server is per process, so exports run side by side as background jobs."""
     import kaleido
     import plotly.io as pio
 
-    if not figures:
-        return []
     with _kaleido_lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             kaleido.start_sync_server(silence_warnings=True)
         except Exception as exc:  # noqa: BLE001 - kaleido raises several kinds when no browser can start
             raise ExportError(f"charts need headless Chromium (kaleido): {exc}") from exc
+
+        def render(figure, fmt: str, width: int, height: int, scale: float = 1.0) -> bytes:
+            try:
+                return pio.to_image(figure, format=fmt, width=width, height=height, scale=scale)
+            except Exception as exc:  # noqa: BLE001 - same: report what the browser said
+                raise ExportError(f"a chart could not be drawn: {exc}") from exc
+
         try:
-            return [pio.to_image(figure, format=fmt, width=width, height=height, scale=scale) for figure in figures]
-        except Exception as exc:  # noqa: BLE001 - same: report what the browser said
-            raise ExportError(f"a chart could not be drawn: {exc}") from exc
+            yield render
         finally:
             kaleido.stop_sync_server(silence_warnings=True)
 
 
+def render_images(figures: list, fmt: str, width: int, height: int, scale: float = 1.0) -> list[bytes]:
+    """Each figure as SVG or PNG bytes, through one headless browser for the whole batch."""
+    if not figures:
+        return []
+    with _chart_renderer() as render:
+        return [render(figure, fmt, width, height, scale) for figure in figures]
+
+
 def deck_pdf(slides: list[Slide], city_name: str, deck_name: str, period: str, lang: str,
-             created: datetime | None = None) -> bytes:
-    """Title page plus one A4-landscape page per slide, numbered 'Trang n/N'."""
+             created: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> bytes:
+    """Title page plus one A4-landscape page per slide, numbered 'Trang n/N'; `progress(n, N)`
+    is called as each slide is done (a background export shows it)."""
+    _register_fonts()
+    created = created or utc_now()
+    period = format_period(period, lang)  # a key ('2022-Q3') is written for people ('Quý 3/2022')
+    charts = any(slide.figure is not None for slide in slides)
+    with _chart_renderer() if charts else nullcontext(None) as render:
+        return _deck_pages(slides, city_name, deck_name, period, lang, created, render, progress or _no_progress)
+
+
+def _no_progress(_done: int, _total: int) -> None:
+    return None
+
+
+def _deck_pages(slides, city_name, deck_name, period, lang, created, render, progress) -> bytes:
     from reportlab.graphics import renderPDF
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
     from svglib.svglib import svg2rlg
 
-    _register_fonts()
-    created = created or datetime.now()
     width, height = landscape(A4)
     margin = 36
-    charts = render_images([styled(s.figure, lang, dark=False, font_size=14) for s in slides if s.figure is not None],
-                           "svg", 1100, 560)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)
     pdf.setTitle(f"{deck_name} – {city_name} – {period}")
@@ -117,7 +144,7 @@ def deck_pdf(slides: list[Slide], city_name: str, deck_name: str, period: str, l
     pdf.setFillColor(colors.HexColor("#1b2430"))
     lines = [(FONT_BOLD, 22, f"{t('deck.title_page', lang)}: {deck_name}"),
              (FONT, 16, f"{t('deck.period', lang)}: {period}"),
-             (FONT, 16, f"{t('deck.created', lang)}: {format_date(created.date(), lang)}"),
+             (FONT, 16, f"{t('deck.created', lang)}: {format_date(created, lang)}"),
              (FONT, 16, f"{t('deck.slides_count', lang)}: {len(slides)}")]
     y = height - 230
     for font, size, text in lines:
@@ -134,7 +161,7 @@ def deck_pdf(slides: list[Slide], city_name: str, deck_name: str, period: str, l
     footer(1)
     pdf.showPage()
 
-    chart_iter = iter(charts)
+    progress(0, len(slides))
     for number, slide in enumerate(slides, start=2):
         pdf.setFillColor(colors.HexColor("#1b2430"))
         pdf.setFont(FONT_BOLD, 20)
@@ -148,7 +175,7 @@ def deck_pdf(slides: list[Slide], city_name: str, deck_name: str, period: str, l
         pdf.drawString(margin, height - 85, source if len(source) <= 170 else source[:167] + "…")
         top, bottom = height - 100, 40
         if slide.figure is not None:
-            drawing = svg2rlg(io.BytesIO(next(chart_iter)))
+            drawing = svg2rlg(io.BytesIO(render(styled(slide.figure, lang, "print"), "svg", 1100, 560)))
             factor = min((width - 2 * margin) / drawing.width, (top - bottom) / drawing.height)
             drawing.width, drawing.height = drawing.width * factor, drawing.height * factor
             drawing.scale(factor, factor)
@@ -157,6 +184,7 @@ def deck_pdf(slides: list[Slide], city_name: str, deck_name: str, period: str, l
             _draw_table(pdf, slide, margin, top - 8, width - 2 * margin)
         footer(number)
         pdf.showPage()
+        progress(number - 1, len(slides))
     pdf.save()
     return buffer.getvalue()
 
@@ -182,11 +210,11 @@ def _draw_table(pdf, slide: Slide, x: float, top: float, width: float) -> None:
 
 def slide_png(slide: Slide, lang: str) -> bytes:
     """One slide as a 1600×900 PNG: its chart (or table) with title, period, unit, source and as-of."""
-    figure = styled(slide.figure, lang, dark=False) if slide.figure is not None else table_figure(slide)
+    figure = styled(slide.figure if slide.figure is not None else table_figure(slide), lang, "print")
     figure.update_layout(
         title={"text": f"<b>{slide.title}</b><br><sup>{t('deck.period', lang)}: {slide.period} · "
                        f"{t('deck.unit', lang)}: {slide.unit} · {t('deck.as_of', lang)}: {slide.as_of}</sup><br>"
                        f"<sup>{t('deck.source', lang)}: {slide.source[:150]}</sup>", "x": 0.02, "xanchor": "left",
                "font": {"size": 26}},
-        margin={"l": 60, "r": 60, "t": 150, "b": 60}, paper_bgcolor="#ffffff")
+        margin={"l": 60, "r": 60, "t": 150, "b": 60})
     return render_images([figure], "png", *PNG_SIZE)[0]

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs
 
 import dash
 
-EVERY_DEFAULT, EVERY_MIN, EVERY_MAX = 30, 5, 3600
-DEFAULT_VIEWS = ("overview", "map", "targets", "operations")
+import settings
+
+EVERY_MIN, EVERY_MAX = 5, 3600
 # Pages that are never a wall view: the playlist itself, the kiosk, the deck builder, errors.
 NOT_VIEWS = {"wall", "public", "present", "not_found_404", "admin"}
 
@@ -21,7 +22,7 @@ NOT_VIEWS = {"wall", "public", "present", "not_found_404", "admin"}
 class Playlist:
     names: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
-    every: int = EVERY_DEFAULT
+    every: int = 30
     unknown: list[str] = field(default_factory=list)
     bad_every: str | None = None
 
@@ -37,8 +38,15 @@ def view_paths(registry: dict | None = None) -> dict[str, str]:
     return out
 
 
-def parse_every(text: str | None, default: int = EVERY_DEFAULT) -> tuple[int, str | None]:
-    """(seconds, the rejected text or None): whole seconds within EVERY_MIN..EVERY_MAX."""
+def default_views() -> list[str]:
+    """The playlist of a wall whose address names none (setting WALL_VIEWS)."""
+    return [name.strip() for name in settings.get("WALL_VIEWS").split(",") if name.strip()]
+
+
+def parse_every(text: str | None, default: int | None = None) -> tuple[int, str | None]:
+    """(seconds, the rejected text or None): whole seconds within EVERY_MIN..EVERY_MAX;
+    none given = `default`, else the setting WALL_EVERY_S."""
+    default = settings.get_int("WALL_EVERY_S") if default is None else default
     if text is None or text == "":
         return default, None
     try:
@@ -53,8 +61,9 @@ def parse_every(text: str | None, default: int = EVERY_DEFAULT) -> tuple[int, st
 def parse_playlist(views: str | None, every: str | None, registry: dict | None = None) -> Playlist:
     """The views to rotate through, in order; unknown names and a bad interval are reported, not fatal."""
     known = view_paths(registry)
+    # WALL_VIEWS is checked against the pages when the app starts (app.py); a test registry may lack some.
     requested = [v.strip() for v in (views or "").split(",") if v.strip()] if views else \
-        [v for v in DEFAULT_VIEWS if v in known]
+        [v for v in default_views() if v in known]
     playlist = Playlist()
     for name in requested[:20]:
         if name in known:

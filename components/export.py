@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import io
 import numbers
+from typing import Callable
 
 import pandas as pd
+
+from domain.city_time import city_today
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,17 +55,27 @@ def requested_format(clicks: list | None) -> str | None:
     return trigger["format"]
 
 
-def download(frame: pd.DataFrame, filename: str, file_format: str, what: str) -> dict:
-    """A dcc.Download payload for the table, written to the audit log under the signed-in user."""
+def download(frame: pd.DataFrame, filename: str, file_format: str) -> dict:
+    """A dcc.Download payload for the table as `filename`.csv or .xlsx (the page's export
+    callback writes the audit log)."""
     from dash import dcc
 
-    from data_access.users import audit
-    from security.session import current_identity
-
-    audit(current_identity().username, "export", f"{what} {file_format}")
     if file_format == "xlsx":
         return dcc.send_bytes(to_xlsx_bytes(frame, filename[-31:]), f"{filename}.xlsx")
     return dcc.send_bytes(to_csv_bytes(frame), f"{filename}.csv")
+
+
+def table_export(clicks: list | None, frame_of: Callable[[], pd.DataFrame], stem: str,
+                 on_export: Callable[[str], None]):
+    """What an export callback returns: nothing unless a button was clicked; else the table
+    `frame_of()` as `stem`_<city date>.csv/.xlsx, after `on_export(format)` (the page audits there)."""
+    from dash import no_update
+
+    file_format = requested_format(clicks)
+    if file_format is None:
+        return no_update
+    on_export(file_format)
+    return download(frame_of(), f"{stem}_{city_today():%Y%m%d}", file_format)
 
 
 def export_buttons(button_type: str) -> list:

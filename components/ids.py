@@ -10,6 +10,13 @@ FOOTER = "shell-footer"
 TITLE = "shell-title"
 LOGOUT = "shell-logout"
 USER_BOX = "shell-user-box"
+HEADER = "shell-header"
+MENU_TOGGLE = "shell-menu-toggle"  # the phone's navigation menu button
+MENU_LABEL = "shell-menu-label"
+# The period chosen in this browser tab, {"period": "2022-Q3", "compare": "last_year"}, for every page.
+PERIOD_STORE = "shell-period-store"
+PERIOD_FROM_URL = "period-from-url"  # pattern: {"type": PERIOD_FROM_URL, "page": page}: what the address gave
+PERIOD_TO_LABEL = "period-to-label"  # pattern: {"type": PERIOD_TO_LABEL, "page": the period select's id}
 
 OVERVIEW_YEAR = "overview-year"
 OVERVIEW_YEAR_LABEL = "overview-year-label"
@@ -35,16 +42,24 @@ MAP_STATUS = "map-status"
 MAP_OWNER = "map-owner"
 MAP_PROVIDER = "map-provider"
 MAP_AP_KIND = "map-ap-kind"
+# A registry filter's checklist: this prefix + its name with "-" for "_" (map-status ... map-ap-kind above).
+MAP_FILTER_PREFIX = "map-"
+MAP_CONFIG = "map-config"  # the layer registry as JSON for assets/map.js, in the current language
+MAP_LANG = "map-lang"  # the language the map page was drawn in (a language change draws it again)
 MAP_WARD = "map-ward"
-MAP_WARD_NAMES = "map-ward-names"
 MAP_COUNTS = "map-counts"
-MAP_COUNTS_STORE = "map-counts-store"
 MAP_LEGEND = "map-legend"
 MAP_SIDE = "map-side"
 MAP_URL_SINK = "map-url-sink"
 MAP_TITLE = "map-title"
 
 WARD_BODY = "ward-body"
+WARD_INCIDENTS_GRID = "ward-incidents-table"
+
+# Data grids (components/grid.py): a grid is {"type": GRID, "name": name}, its quick filter
+# {"type": GRID_QUICK_FILTER, "name": name}, both inside a box whose id is the name itself.
+GRID = "grid"
+GRID_QUICK_FILTER = "grid-quick-filter"
 
 
 def period_ids(page: str) -> dict[str, str]:
@@ -60,6 +75,7 @@ SERVICES_TABLE = "services-table"
 SERVICES_EXPORT = "services-export"  # pattern: {"type": SERVICES_EXPORT, "format": "csv" | "xlsx"}
 SERVICES_DOWNLOAD = "services-download"
 SERVICES_HEADING = "services-heading"
+SERVICES_WARD_GRID = "services-ward-table"
 CHART_SVG = "chart-svg"  # pattern: {"type": CHART_SVG, "graph": graph id}
 TARGETS_BODY = "targets-body"
 DIGITAL_BODY = "digital-body"
@@ -67,6 +83,7 @@ DIGITAL_UNITS = "digital-units"
 DIGITAL_UNITS_TITLE = "digital-units-title"
 DIGITAL_EXPORT = "digital-export"  # pattern: {"type": DIGITAL_EXPORT, "format": "csv" | "xlsx"}
 DIGITAL_DOWNLOAD = "digital-download"
+DIGITAL_UNIT_GRID = "digital-unit-table"
 
 # Display modes: public kiosk, wall (shell-level, any page), presentation.
 PUBLIC_BODY = "public-body"
@@ -89,6 +106,11 @@ PRESENT_PDF = "present-pdf"
 PRESENT_DOWNLOAD = "present-download"
 PRESENT_PNG = "present-png"  # pattern: {"type": PRESENT_PNG, "index": slide number}
 PRESENT_SINK = "present-sink"
+PRESENT_JOB = "present-job"  # the signed ticket of the export job asked for
+PRESENT_JOB_BOX = "present-job-box"
+PRESENT_PROGRESS = "present-progress"
+PRESENT_PROGRESS_TEXT = "present-progress-text"
+PRESENT_CANCEL = "present-cancel"
 
 # Operations page (/operations): one store per panel holds its data fingerprint.
 OPS_INTERVAL = "ops-interval"
@@ -122,5 +144,70 @@ IMPORT_BOUNDARY_DRY = "admin-import-boundary-dry"
 IMPORT_BOUNDARY_RUN = "admin-import-boundary-run"
 IMPORT_BOUNDARY_REPORT = "admin-import-boundary-report"
 IMPORT_FILE_NAME = "admin-import-file-name"  # pattern: {"type": IMPORT_FILE_NAME, "upload": upload id}
+IMPORT_ASSET_UPLOAD = "admin-import-asset-upload"
+IMPORT_ASSET_KIND = "admin-import-asset-kind"
+IMPORT_ASSET_CRS = "admin-import-asset-crs"
+IMPORT_ASSET_RETIRE = "admin-import-asset-retire"
+IMPORT_ASSET_DRY = "admin-import-asset-dry"
+IMPORT_ASSET_RUN = "admin-import-asset-run"
+IMPORT_JOB = "admin-import-job"  # pattern: {"type": IMPORT_JOB, "import": kpi|lineage|boundary|asset}, its ticket
+IMPORT_PROGRESS = "admin-import-progress"  # pattern: the running import's step
+IMPORT_ASSET_REPORT = "admin-import-asset-report"
+# Data quality of the imported assets (/admin/quality, admin only): the import family's prefix.
+QUALITY_DAYS = "admin-import-quality-days"
+QUALITY_BODY = "admin-import-quality-body"
+QUALITY_EXPORT = "admin-import-quality-export"  # pattern: {"type": QUALITY_EXPORT, "table": name, "format": ...}
+QUALITY_DOWNLOAD = "admin-import-quality-download"
+# Administration (/admin, admin only): its grids.
+ADMIN_USERS_GRID = "admin-users-table"
+ADMIN_AUDIT_GRID = "admin-audit-table"
+ADMIN_SESSIONS_GRID = "admin-sessions-table"
 PRESENT_ORDER = "present-order"
 PRESENT_UP = "present-up"  # pattern: {"type": PRESENT_UP, "index": position in the deck}
+CALENDAR_DAY = "calendar-day"
+CALENDAR_KIND = "calendar-kind"
+CALENDAR_NOTE = "calendar-note"
+CALENDAR_RECORD = "calendar-record"
+CALENDAR_REMOVE = "calendar-remove"  # pattern: {"type": CALENDAR_REMOVE, "day": "2031-03-10"}
+CALENDAR_RESULT = "calendar-result"
+CALENDAR_BODY = "calendar-body"
+# API tokens (/admin/tokens, admin only): every id starts with "admin-tokens-".
+TOKENS_BODY = "admin-tokens-body"  # pattern: {"type": TOKENS_BODY, "part": "heading" | "intro" | "table"}
+TOKENS_NAME = "admin-tokens-name"
+TOKENS_SCOPES = "admin-tokens-scopes"
+TOKENS_EXPIRES = "admin-tokens-expires"
+TOKENS_CREATE = "admin-tokens-create"
+TOKENS_REVOKE = "admin-tokens-revoke"  # pattern: {"type": TOKENS_REVOKE, "name": token name}
+TOKENS_RESULT = "admin-tokens-result"
+# Alert rule editor (/admin/alert-rules, admin only): every id starts with "admin-alert-rules-".
+RULE_EDITOR_LIST = "admin-alert-rules-list"
+RULE_EDITOR_GRID = "admin-alert-rules-table"
+RULE_EDITOR_PICK = "admin-alert-rules-pick"
+RULE_EDITOR_NEW = "admin-alert-rules-new"
+RULE_EDITOR_EDITING = "admin-alert-rules-editing"  # the id of the rule in the form (None: a new one)
+RULE_EDITOR_FIELD = "admin-alert-rules-field"  # pattern: {"type": RULE_EDITOR_FIELD, "field": rule column}
+RULE_EDITOR_ROW = "admin-alert-rules-row"  # pattern: the field's label, input and problems
+RULE_EDITOR_ERROR = "admin-alert-rules-error"  # pattern: the field's problems
+RULE_EDITOR_SAVE = "admin-alert-rules-save"
+RULE_EDITOR_DISABLE = "admin-alert-rules-disable"
+RULE_EDITOR_DELETE = "admin-alert-rules-delete"
+RULE_EDITOR_RESULT = "admin-alert-rules-result"
+# Alerts (/alerts) and the header's count of open alerts (components/shell.py).
+ALERT_BADGE = "shell-alert-badge"
+ALERT_TICK = "shell-alert-tick"
+ALERTS_STATUS = "alerts-status"
+ALERTS_SEVERITY = "alerts-severity"
+ALERTS_KIND = "alerts-kind"
+ALERTS_TABLE = "alerts-table"
+ALERTS_PICK = "alerts-pick"
+ALERTS_NOTE = "alerts-note"
+ALERTS_ACK = "alerts-ack"
+ALERTS_SNOOZE_HOURS = "alerts-snooze-hours"
+ALERTS_SNOOZE = "alerts-snooze"
+ALERTS_RESULT = "alerts-result"
+ALERTS_INTERVAL = "alerts-interval"
+ALERTS_FOCUS = "alerts-focus"  # the alert a link (/alerts?alert=ID) points at
+ALERTS_NOTICE = "alerts-notice"
+WALL_ALERTS = "wall-alerts"  # the wall bar's panel of the city's open alerts
+PUBLIC_ALERTS = "public-alerts"  # the kiosk's air-quality warnings (PUBLIC_AIR_ALERTS)
+PUBLIC_ALERTS_TICK = "public-alerts-tick"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dash import html
 
 from components import ids
-from components.formatting import format_delta, format_value
-from components.i18n import name_of, source_label, t
-from data_access.formulas import AT_RISK_MARGIN, change, target_progress
-from data_access.indicators import IndicatorDef
+from domain.formatting import change_direction, delta_unit, format_delta, format_value
+from domain.formulas import AT_RISK_MARGIN, change, target_progress
+from domain.i18n import name_of, source_label, t
+from domain.indicators import IndicatorDef
 
 
 def next_target(targets: list[dict], code: str, year: int) -> dict | None:
@@ -21,18 +21,13 @@ def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, sour
                   lang: str, compared_label: str | None = None) -> html.Div:
     source = source_label(source, lang)
     delta = change(value, previous)
-    delta_unit = "pp" if item.unit == "%" else ("" if item.unit == "count" else " " + item.unit)
-    trend_class = "delta-flat"
-    if delta:
-        improving = (delta > 0) == item.higher_is_better
-        trend_class = "delta-good" if improving else "delta-bad"
-    arrow = "▲" if delta and delta > 0 else ("▼" if delta and delta < 0 else "")
+    change_text, trend_class = change_display(delta, item, lang)
     parts = [
         html.Div(name_of(item, lang), className="kpi-name"),
         html.Div(format_value(value, item.unit, lang) if value is not None else t("card.no_data", lang),
                  id={"type": ids.KPI_VALUE, "index": item.code},
                  className="kpi-value" if value is not None else "kpi-value kpi-missing"),
-        html.Div([html.Span(f"{arrow} {format_delta(delta, lang, delta_unit)}".strip(), className=trend_class),
+        html.Div([html.Span(change_text, className=trend_class),
                   html.Span(" " + (compared_label or t("card.vs_last_year", lang)), className="muted")],
                  className="kpi-delta") if delta is not None else html.Div(" ", className="kpi-delta"),
         _target_line(item, value, target, lang),
@@ -41,6 +36,17 @@ def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, sour
     tooltip = f"{t('card.code', lang)}: {item.code}\n{t('card.source', lang)}: {source}"
     return html.Div(parts, id={"type": ids.KPI_CARD, "index": item.code}, className="kpi-card",
                     title=tooltip, **{"data-code": item.code})
+
+
+def change_display(delta, item: IndicatorDef, lang: str) -> tuple[str, str]:
+    """(text, class) of a change: '▲ +1,2 điểm %' green or red by whether up is better; a change
+    that rounds to nothing is a grey '0' with its unit ('0 điểm %'), no arrow, no colour."""
+    direction = change_direction(delta)
+    text = format_delta(delta, lang, delta_unit(item.unit))
+    if not direction:
+        return text, "delta-flat"
+    improving = (direction > 0) == item.higher_is_better
+    return f"{'▲' if direction > 0 else '▼'} {text}", "delta-good" if improving else "delta-bad"
 
 
 def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> html.Div:
@@ -56,8 +62,16 @@ def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> h
                     title=target["source"])
 
 
-STATUS_BADGES = {"on_track": ("✔", "card.status.reached"), "at_risk": ("⚠", "card.status.near"),
-                 "off_track": ("✖", "card.status.short")}
+# A target's status as a symbol beside its word, so it reads on a greyscale wall too.
+STATUS_ICONS = {"on_track": "✔", "at_risk": "⚠", "off_track": "✖", "no_data": "–"}
+STATUS_BADGES = {status: (STATUS_ICONS[status], key) for status, key in
+                 (("on_track", "card.status.reached"), ("at_risk", "card.status.near"),
+                  ("off_track", "card.status.short"))}
+
+
+def status_label(status: str, lang: str) -> str:
+    """'✔ Đúng tiến độ' / '⚠ At risk': a target status (domain.formulas.target_status) with its symbol."""
+    return f"{STATUS_ICONS[status]} {t('status.' + status, lang)}"
 
 
 def _status_badge(progress: float | None, lang: str) -> html.Span | None:

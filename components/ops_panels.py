@@ -13,11 +13,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from components.chart_style import COLORWAY
 from components.charts import style_figure
-from components.formatting import format_date, format_datetime, format_number, format_percent
-from components.i18n import t
-from data_access import env_standards as env
+from domain import env_standards as env
+from domain.formatting import format_date, format_datetime, format_number, format_percent
+from domain.i18n import t
 
+# A rate axis runs from 0 to 100%, so lengths and heights compare honestly.
+RATE_AXIS = {"range": [0, 100.5], "ticksuffix": "%", "dtick": 20}
+GOOD_WATER = ("A", "B")  # QCVN 08:2023/BTNMT classes counted as good in the panel's summary
+# QCVN 08:2023/BTNMT COD class limits (mg/L), as domain/env_standards.py declares them for the classes.
+COD_LIMITS = env._COD_MAX
 SEVERITY_STYLE = {"critical": ("#b30000", "■"), "high": ("#e65c00", "▲"), "medium": ("#c9a400", "◆"),
                   "low": ("#3a78d8", "●")}
 STATUS_STYLE = {"online": "✓", "active": "✓", "offline": "✖", "maintenance": "⚙"}
@@ -50,15 +56,15 @@ def table(header: list[str], rows: list[list], class_name: str = "") -> html.Tab
 
 
 def figure_graph(figure: go.Figure, height: int = 300) -> dcc.Graph:
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 80, "b": 30})
+    """A panel's chart at `height`, with narrow side margins (its axes make room for their labels)."""
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "b": 30})
     return dcc.Graph(figure=figure, config={"displaylogo": False, "responsive": True}, className="ops-graph")
 
 
 def _style(figure: go.Figure, title: str, unit: str, lang: str, theme: str, updated: datetime | None) -> go.Figure:
-    style_figure(figure, title, unit, t("ops.source", lang), format_datetime(updated, lang) if updated else "—",
-                 lang, theme)
-    figure.update_xaxes(dtick=None, tickformat=None)
-    return figure
+    """The chart style with the live feed as source line."""
+    return style_figure(figure, title, unit, t("ops.source", lang),
+                        format_datetime(updated, lang) if updated else "—", lang, theme)
 
 
 def incidents_panel(incidents: pd.DataFrame, allowed: dict[str, float], lang: str, theme: str,
@@ -78,12 +84,18 @@ def incidents_panel(incidents: pd.DataFrame, allowed: dict[str, float], lang: st
         return [stats, html.P(t("ops.no_incidents", lang), className="ops-empty"), rule]
     counts = incidents.groupby(["category", "severity"]).size()
     categories = sorted(incidents["category"].unique(), key=lambda c: -counts[c].sum())
-    figure = go.Figure([go.Bar(y=[t(f"ops.category.{c}", lang) for c in categories],
-                               x=[int(counts.get((c, severity), 0)) for c in categories], orientation="h",
-                               name=f"{SEVERITY_STYLE[severity][1]} {t(f'ops.severity.{severity}', lang)}",
-                               marker_color=SEVERITY_STYLE[severity][0])
-                        for severity in ("critical", "high", "medium", "low")])
-    figure.update_layout(barmode="stack")
+    bars = []
+    for severity in ("critical", "high", "medium", "low"):
+        colour, icon = SEVERITY_STYLE[severity]
+        values = [int(counts.get((c, severity), 0)) for c in categories]
+        # Each segment says its severity (icon) and count, so the chart needs no legend beside
+        # long category names; a segment too short for its label shows none (uniformtext).
+        bars.append(go.Bar(y=[t(f"ops.category.{c}", lang) for c in categories], x=values, orientation="h",
+                           name=f"{icon} {t(f'ops.severity.{severity}', lang)}", marker_color=colour,
+                           text=[f"{icon} {v}" if v else "" for v in values], textposition="inside",
+                           insidetextanchor="middle", textfont={"color": "#ffffff"}))
+    figure = go.Figure(bars)
+    figure.update_layout(barmode="stack", showlegend=False, uniformtext={"minsize": 16, "mode": "hide"})
     figure.update_yaxes(autorange="reversed")
     _style(figure, t("ops.by_category", lang), t("ops.count_unit", lang), lang, theme, updated)
     figure.update_xaxes(tick0=0, dtick=max(1, math.ceil(counts.groupby(level=0).sum().max() / 8)))
@@ -92,7 +104,7 @@ def incidents_panel(incidents: pd.DataFrame, allowed: dict[str, float], lang: st
              html.Span(t(f"ops.sla.{r.sla}", lang), className=f"sla sla-{r.sla}"), r.summary]
             for r in incidents.sort_values(["sla", "age_h"], ascending=[True, False]).head(12).itertuples()]
     header = [t(f"ops.col.{c}", lang) for c in ("time", "category", "severity", "ward", "age", "sla", "summary")]
-    return [stats, figure_graph(figure, 260), table(header, rows), rule]
+    return [stats, figure_graph(figure, 300), table(header, rows), rule]
 
 
 def event_item(event, lang: str) -> html.Li:
@@ -164,13 +176,12 @@ def cameras_panel(counts: pd.DataFrame, by_ward: pd.DataFrame, uptime: pd.DataFr
     ward_figure = go.Figure(go.Bar(y=lowest["name"], x=lowest["share"], orientation="h", marker_color="#3a78d8",
                                    text=[format_percent(v, lang, 1) for v in lowest["share"]], textposition="auto"))
     _style(ward_figure, t("ops.wards_lowest", lang), "%", lang, theme, updated)
-    ward_figure.update_xaxes(range=[max(0, float(lowest["share"].min()) - 5) if len(lowest) else 0, 100],
-                             ticksuffix="%")
+    ward_figure.update_xaxes(**RATE_AXIS)  # from 0: a bar's length is its share (90,8% is not half of 92,4%)
     trend = go.Figure(go.Scatter(x=[d.isoformat() for d in uptime["day"]], y=uptime["share"], mode="lines+markers",
-                                 line={"width": 3, "color": "#2ca02c"}))
+                                 line={"color": COLORWAY[2]}))
     _style(trend, t("ops.uptime", lang), "%", lang, theme, updated)
     trend.update_xaxes(type="category")
-    trend.update_yaxes(ticksuffix="%")
+    trend.update_yaxes(**RATE_AXIS)
     rows = [[r.id, t(f"ops.{r.kind}", lang), f"{STATUS_STYLE.get(r.status, '')} {t(f'ops.status.{r.status}', lang)}",
              r.ward_name, format_datetime(r.last_seen, lang) if r.last_seen is not None else "—"]
             for r in offline.itertuples()]
@@ -197,12 +208,15 @@ def access_points_panel(status: pd.DataFrame, lang: str) -> list:
     return [html.Div(items, className="ops-stats"), table(header, rows)]
 
 
-def environment_panel(readings: pd.DataFrame, newest: datetime | None, lang: str) -> list:
+def environment_panel(readings: pd.DataFrame, newest: datetime | None, lang: str, theme: str = "light") -> list:
+    """Air and water against the national standards: a bar per station with the QCVN limits drawn,
+    and the tables with every figure, the AQI and the verdict (icon and word as well as colour)."""
     if readings.empty or newest is None:
         return [html.P(t("ops.no_env", lang), className="ops-empty")]
     means = readings.pivot_table(index=["sensor_id", "kind", "name", "ward_name"], columns="parameter",
                                  values="mean", aggfunc="first").reset_index()
     air_rows, water_rows = [], []
+    air_over, water_good, highest = 0, 0, None
     for r in means.to_dict("records"):
         if r["kind"] == "air":
             values = {p: _value(r.get(p)) for p in ("pm25", "pm10")}
@@ -211,22 +225,77 @@ def environment_panel(readings: pd.DataFrame, newest: datetime | None, lang: str
             badge = html.Span(f"{band.icon} {format_number(aqi, lang)} {t(f'ops.aqi.{band.code}', lang)}",
                               className=f"aqi aqi-{band.code}", style={"borderColor": band.colour}) if band else "—"
             over = env.air_exceedances(values)
+            air_over += bool(over)
+            highest = aqi if aqi is not None and (highest is None or aqi > highest) else highest
             verdict = t("ops.over", lang) + f" ({', '.join(p.upper() for p in over)})" if over else t("ops.within", lang)
             air_rows.append([_station(r), _number(values["pm25"], lang), _number(values["pm10"], lang), badge,
                              html.Span(verdict, className="sla sla-breached" if over else "sla sla-ok")])
         else:
             values = {p: _value(r.get(p)) for p in ("ph", "do", "cod")}
             grade = env.water_class(values)
+            water_good += grade in GOOD_WATER
             water_rows.append([_station(r), _number(values["ph"], lang, 2), _number(values["do"], lang),
                                _number(values["cod"], lang),
                                html.Span(f"{t('ops.water_class', lang)} {grade}" if grade else "—",
                                          className=f"water water-{grade or 'none'}")])
+    worst = env.aqi_band(highest)
     air_header = [t("ops.col.station", lang), "PM2.5 (µg/m³)", "PM10 (µg/m³)", "AQI", "QCVN 05:2023"]
     water_header = [t("ops.col.station", lang), "pH", "DO (mg/L)", "COD (mg/L)", "QCVN 08:2023"]
-    return [html.H3(t("ops.air", lang).format(until=format_datetime(newest, lang)), className="ops-subtitle"),
+    stats = html.Div([
+        stat(t("ops.air_within", lang),
+             f"{format_number(len(air_rows) - air_over, lang)}/{format_number(len(air_rows), lang)}",
+             "tone-bad" if air_over else ""),
+        stat(t("ops.aqi_highest", lang) + (f" · {worst.icon} {t(f'ops.aqi.{worst.code}', lang)}" if worst else ""),
+             format_number(highest, lang) if worst else "—"),
+        stat(t("ops.water_good", lang), f"{format_number(water_good, lang)}/{format_number(len(water_rows), lang)}",
+             "tone-warn" if water_good < len(water_rows) else ""),
+    ], className="ops-stats")
+    charts = html.Div([figure_graph(_air_figure(means, newest, lang, theme), 340),
+                       figure_graph(_water_figure(means, newest, lang, theme), 340)], 
+                      className="ops-two ops-env-charts")
+    return [stats, charts,
+            html.H3(t("ops.air", lang).format(until=format_datetime(newest, lang)), className="ops-subtitle"),
             table(air_header, air_rows), html.P(t("ops.air_rule", lang), className="ops-rule"),
             html.H3(t("ops.water", lang), className="ops-subtitle"), table(water_header, water_rows),
             html.P(t("ops.water_rule", lang), className="ops-rule")]
+
+
+def _station_bars(figure: go.Figure, stations: pd.DataFrame, series: dict[str, str],
+                  limits: list[tuple[float, str, str]], lang: str) -> go.Figure:
+    """Horizontal bars, a station a row (named by its ward), a bar per parameter (`series`:
+    column → legend name), and each QCVN limit a dashed vertical line with its label."""
+    names = [f"{r['ward_name']} ({r['sensor_id']})" for r in stations.to_dict("records")]
+    for (column, name), colour in zip(series.items(), COLORWAY):
+        values = [_value(v) for v in stations.get(column, pd.Series([None] * len(stations)))]
+        figure.add_trace(go.Bar(y=names, x=values, name=name, orientation="h", marker_color=colour,
+                                text=[_number(v, lang) for v in values], textposition="auto"))
+    for value, label, colour in limits:
+        figure.add_vline(x=value, line={"color": colour, "dash": "dash", "width": 3},
+                         annotation={"text": label, "font": {"color": colour}, "yanchor": "bottom"},
+                         annotation_position="top")
+    figure.update_layout(barmode="group", bargap=0.25, uniformtext={"minsize": 12, "mode": "hide"})
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(rangemode="tozero")
+    return figure
+
+
+def _air_figure(means: pd.DataFrame, newest: datetime, lang: str, theme: str) -> go.Figure:
+    """PM2.5 and PM10 24-hour means per air station against the QCVN 05:2023 limits."""
+    air = means[means["kind"] == "air"]
+    limits = [(env.AIR_LIMITS_24H[p], f"{label} ≤ {format_number(env.AIR_LIMITS_24H[p], lang)}", colour)
+              for (p, label), colour in zip((("pm25", "PM2.5"), ("pm10", "PM10")), COLORWAY)]
+    figure = _station_bars(go.Figure(), air, {"pm25": "PM2.5", "pm10": "PM10"}, limits, lang)
+    return _style(figure, t("ops.air_chart", lang), "µg/m³", lang, theme, newest)
+
+
+def _water_figure(means: pd.DataFrame, newest: datetime, lang: str, theme: str) -> go.Figure:
+    """COD 24-hour means per surface-water station against the QCVN 08:2023 class limits."""
+    water = means[means["kind"] == "water"]
+    limits = [(limit, f"{grade} ≤ {format_number(limit, lang)}", colour)
+              for (grade, limit), colour in zip(COD_LIMITS.items(), ("#16a34a", "#c9a400", "#e65c00"))]
+    figure = _station_bars(go.Figure(), water, {"cod": "COD"}, limits, lang)
+    figure.update_layout(showlegend=False)
+    return _style(figure, t("ops.water_chart", lang), "mg/L", lang, theme, newest)
 
 
 def _station(row: dict) -> html.Span:

@@ -1,24 +1,45 @@
 """Period and comparison controls shared by the KPI pages, kept in the URL
-(`?period=2022-Q3&compare=last_year`)."""
+(`?period=2022-Q3&compare=last_year`; `?year=2022` is read as `period=2022`), and one period
+for the whole browser tab, so a period chosen on one page travels to the others:
+
+- a page's period controls write the address (history.replaceState) and the shell's session
+  store (`ids.PERIOD_STORE`, `{"period": "2022-Q3", "compare": "last_year"}`), in the browser;
+- the navigation links carry the store's period to the pages that take one, as declared by
+  the page (`dash.register_page(..., period="any" | "single")`, see `period_query`);
+- a page opened without a period in its address takes the store's (`restored`).
+The address is the source of truth when it has a valid value; an invalid one is ignored with
+a notice, never an error. Periods are shown to people as `domain.formatting.format_period`
+writes them ("Quý 3/2026", "Q3 2026"); the address and the store keep the key ("2026-Q3").
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from components.i18n import t
-from data_access import periods
+from components import ids
+from domain import periods
+from domain.city_time import city_today
+from domain.formatting import format_period
+from domain.headlines import FIRST_DATA_YEAR
+from domain.i18n import dropdown_labels, normalise_lang, t
 
 KINDS = ("year", "quarter", "month")
 COMPARISONS = ("previous", "last_year")
-FIRST_YEAR = 2020
+# What a page's `period` entry in dash.register_page means: the kinds of period its address
+# takes, and whether it takes a comparison too.
+PAGE_PERIODS = {"any": ((*KINDS, "range"), True), "single": (("year", "quarter"), False)}
+_LONGEST_KEY = 20  # "2022-Q1..2023-Q4" and the like; anything longer is not a period
+# Wide enough for the longest label, "Tháng 12/2026" (app.css's .period-select, 130 px, is for keys).
+_SELECT_WIDTH = {"width": "195px"}
 
 
-def period_options(kind: str, today: date | None = None) -> list[dict]:
-    """Periods that have started, newest first."""
-    today = today or date.today()
+def period_options(kind: str, today: date | None = None, lang: str = "vi") -> list[dict]:
+    """Periods that have started, newest first, labelled for people ('Quý 3/2026'), valued by key."""
+    today = today or city_today()
     options = []
-    for year in range(today.year, FIRST_YEAR - 1, -1):
+    for year in range(today.year, FIRST_DATA_YEAR - 1, -1):
         if kind == "year":
             options.append(periods.Period("year", year))
         elif kind == "quarter":
@@ -26,12 +47,12 @@ def period_options(kind: str, today: date | None = None) -> list[dict]:
                         if date(year, 3 * q - 2, 1) <= today]
         else:
             options += [periods.Period("month", year, m) for m in range(12, 0, -1) if date(year, m, 1) <= today]
-    return [{"label": p.key, "value": p.key} for p in options]
+    return [{"label": format_period(p, lang), "value": p.key} for p in options]
 
 
 def default_period(kind: str, today: date | None = None) -> str:
     """The last complete period of that kind."""
-    today = today or date.today()
+    today = today or city_today()
     if kind == "year":
         return str(today.year - 1)
     current = periods.Period("quarter", today.year, (today.month - 1) // 3 + 1) if kind == "quarter" \
@@ -46,69 +67,219 @@ def combined_key(first: str | None, last: str | None) -> str:
     return first or default_period("year")
 
 
-def parse_query(query: dict) -> tuple[periods.Period | periods.PeriodRange, str, list[str]]:
-    """(period, comparison, notices) from URL values; bad values fall back with a notice."""
-    notices = []
+def checked_period(text) -> periods.Period | periods.PeriodRange:
+    """A period from a key that has data: started by today, not before the first year of data;
+    PeriodError otherwise."""
+    period = periods.parse(str(text)[:_LONGEST_KEY])
+    last = period.last if period.kind == "range" else period
+    if last.start > city_today() or period.start.year < FIRST_DATA_YEAR:
+        raise periods.PeriodError("no data for that period")
+    return period
+
+
+@dataclass(frozen=True)
+class PeriodQuery:
+    """What a page's address says about the period: the period and comparison to show, the
+    values it ignored (for the notice), and which values it gave validly ('period', 'compare')."""
+    period: periods.Period | periods.PeriodRange
+    compare: str
+    notices: list[str]
+    given: frozenset[str]
+
+
+def read_query(query: dict) -> PeriodQuery:
+    """The period from `period=`, else from `year=` (a year only); bad values fall back with a notice."""
+    notices, given = [], set()
     period = periods.year(default_period("year"))
-    text = query.get("period")
+    text, name = query.get("period"), "period"
+    year_text = query.get("year")
+    if text is None and year_text is not None:
+        text, name = year_text, "year"
+    elif year_text is not None and str(year_text) != str(text):
+        notices.append(f"year: {str(year_text)[:_LONGEST_KEY]!r}")  # period= says which period
     if text is not None:
         try:
-            period = periods.parse(str(text)[:20])
-            if period.start > date.today() or period.start.year < FIRST_YEAR:
-                raise periods.PeriodError("no data for that period")
+            period = periods.year(text) if name == "year" else checked_period(text)
+            if name == "year":
+                checked_period(period.key)
+            given.add("period")
         except periods.PeriodError:
-            notices.append(f"period: {str(text)[:20]!r}")
+            notices.append(f"{name}: {str(text)[:_LONGEST_KEY]!r}")
             period = periods.year(default_period("year"))
     compare = query.get("compare", "previous")
     if compare not in COMPARISONS:
-        notices.append(f"compare: {str(compare)[:20]!r}")
+        notices.append(f"compare: {str(compare)[:_LONGEST_KEY]!r}")
         compare = "previous"
-    return period, compare, notices
+    elif "compare" in query:
+        given.add("compare")
+    return PeriodQuery(period, compare, notices, frozenset(given))
+
+
+def parse_query(query: dict) -> tuple[periods.Period | periods.PeriodRange, str, list[str]]:
+    """(period, comparison, notices) from URL values; bad values fall back with a notice."""
+    chosen = read_query(query)
+    return chosen.period, chosen.compare, chosen.notices
+
+
+def _stored(state) -> tuple[periods.Period | periods.PeriodRange | None, str | None]:
+    """The valid parts of the session store's value (written by the browser, so checked here)."""
+    if not isinstance(state, dict):
+        return None, None
+    try:
+        period = checked_period(state.get("period"))
+    except periods.PeriodError:
+        period = None
+    compare = state.get("compare")
+    return period, compare if compare in COMPARISONS else None
+
+
+def restored(given, state, kinds: tuple[str, ...] = PAGE_PERIODS["any"][0]) -> tuple:
+    """(period, comparison) a page takes from the session store for what its address did not
+    give validly (`given`: 'period', 'compare'); None each where the address gave it, the store
+    has nothing valid, or the page does not take that kind of period."""
+    given = set(given or ())
+    period, compare = _stored(state)
+    if "period" in given or (period is not None and period.kind not in kinds):
+        period = None
+    return period, None if "compare" in given else compare
+
+
+def period_query(accepts: str | None, state) -> dict[str, str]:
+    """The query a navigation link to a page carries: the store's period and comparison, as far
+    as the page takes them (`accepts`: its `period` entry in the page registry)."""
+    if accepts not in PAGE_PERIODS:
+        return {}
+    kinds, takes_compare = PAGE_PERIODS[accepts]
+    period, compare = restored((), state, kinds)
+    query = {"period": period.key} if period is not None else {}
+    if takes_compare and query and compare:
+        query["compare"] = compare
+    return query
 
 
 def comparison_period(period, compare: str):
     return period.same_period_last_year() if compare == "last_year" else period.previous()
 
 
-def make_period_controls(page_ids: dict[str, str], period, compare: str, lang: str) -> html.Div:
+def url_marker(page: str, given) -> dcc.Store:
+    """Which period values the page's address gave (the page restores the others from the store)."""
+    return dcc.Store(id={"type": ids.PERIOD_FROM_URL, "page": page}, data=sorted(given))
+
+
+def make_period_controls(page_ids: dict[str, str], period, compare: str, lang: str,
+                         given=frozenset()) -> html.Div:
     first, last = (period.first, period.last) if period.kind == "range" else (period, None)
-    options = period_options(first.kind)
+    options = period_options(first.kind, lang=lang)
     return html.Div([
         dcc.RadioItems(id=page_ids["kind"], value=first.kind, inline=True, className="segmented light",
-                       options=[{"label": t(f"period.{k}", lang), "value": k} for k in KINDS]),
-        dcc.Dropdown(id=page_ids["period"], value=first.key, options=options,
-                     clearable=False, searchable=False, className="period-select"),
-        html.Span(t("period.to", lang), className="muted"),
-        dcc.Dropdown(id=page_ids["to"], value=last.key if last else None, options=options,
-                     clearable=True, searchable=False, placeholder="—", className="period-select"),
+                       options=_kind_options(lang)),
+        dcc.Dropdown(id=page_ids["period"], value=first.key, options=options, style=_SELECT_WIDTH,
+                     clearable=False, searchable=False, labels=dropdown_labels(lang)),
+        html.Span(t("period.to", lang), id={"type": ids.PERIOD_TO_LABEL, "page": page_ids["period"]},
+                  className="muted"),
+        dcc.Dropdown(id=page_ids["to"], value=last.key if last else None, options=options, style=_SELECT_WIDTH,
+                     clearable=True, searchable=False, placeholder="—", labels=dropdown_labels(lang)),
         dcc.RadioItems(id=page_ids["compare"], value=compare, inline=True, className="segmented light",
-                       options=[{"label": t(f"compare.{c}", lang), "value": c} for c in COMPARISONS]),
-        html.Div(id=page_ids["sink"], hidden=True),
+                       options=_compare_options(lang)),
+        url_marker(page_ids["period"], given),
     ], className="period-controls")
 
 
-def register_period_callbacks(page_ids: dict[str, str]) -> None:
-    """Kind → period options; every change → the address bar."""
-    @callback(Output(page_ids["period"], "options"), Output(page_ids["period"], "value"),
-              Output(page_ids["to"], "options"), Output(page_ids["to"], "value"),
-              Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
-              prevent_initial_call=True)
-    def _options_for_kind(kind: str, current: str, last: str | None):
-        kind = kind if kind in KINDS else "year"
-        options = period_options(kind)
-        keys = {o["value"] for o in options}
-        first = current if current in keys else default_period(kind)
-        to_options = [o for o in options if o["value"] >= first]
-        return options, first, to_options, last if last in {o["value"] for o in to_options} else None
+def _kind_options(lang: str) -> list[dict]:
+    return [{"label": t(f"period.{k}", lang), "value": k} for k in KINDS]
 
+
+def _compare_options(lang: str) -> list[dict]:
+    return [{"label": t(f"compare.{c}", lang), "value": c} for c in COMPARISONS]
+
+
+def control_values(kind: str, first: str | None, last: str | None, lang: str, today: date | None = None) -> tuple:
+    """(kind, period options, period, 'to' options, 'to') of the controls: an unknown kind is a year;
+    the period kept when it is one of the kind's, else the kind's default; 'to' kept when not earlier."""
+    kind = kind if kind in KINDS else "year"
+    options = period_options(kind, today, lang)
+    keys = {o["value"] for o in options}
+    first = first if first in keys else default_period(kind, today)
+    to_options = [o for o in options if o["value"] >= first]
+    return kind, options, first, to_options, last if last in {o["value"] for o in to_options} else None
+
+
+def register_period_callbacks(page_ids: dict[str, str]) -> None:
+    """Opening the page → the session's period for what the address did not say; language →
+    labels; kind → period options; every change → the address bar and the session store."""
+    marker = {"type": ids.PERIOD_FROM_URL, "page": page_ids["period"]}
+
+    @callback(Output(page_ids["kind"], "value"), Output(page_ids["kind"], "options"),
+              Output(page_ids["period"], "options"), Output(page_ids["period"], "value"),
+              Output(page_ids["to"], "options"), Output(page_ids["to"], "value"),
+              Output(page_ids["compare"], "value"), Output(page_ids["compare"], "options"),
+              Output({"type": ids.PERIOD_TO_LABEL, "page": page_ids["period"]}, "children"),
+              Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
+              Input(ids.LANG_SELECT, "value"), State(marker, "data"), State(ids.PERIOD_STORE, "data"))
+    def _controls(kind: str, current: str, last: str | None, lang: str, given, state):
+        lang = normalise_lang(lang)
+        compare = no_update
+        if ctx.triggered_id is None:  # the page has just opened
+            period, stored_compare = restored(given, state)
+            if period is not None:
+                kind = period.first.kind if period.kind == "range" else period.kind
+                current, last = (period.first.key, period.last.key) if period.kind == "range" else (period.key, None)
+            compare = stored_compare or no_update
+        kind, options, first, to_options, last = control_values(kind, current, last, lang)
+        return (kind, _kind_options(lang), options, first, to_options, last, compare, _compare_options(lang),
+                t("period.to", lang))
+
+    remember_period(["period", "last", "chosen"],
+                    "key = (last && last !== period) ? period + '..' + last : (period || ''); compare = chosen;",
+                    Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
+                    Input(page_ids["compare"], "value"))
+
+
+# The address and the session store follow a page's period controls, in the browser. The
+# page's part sets `key` (the period key shown) and may set `compare` and `skip` (write the
+# address only). The store is written only when it says something else, so a page that shows
+# a coarser period (the overview shows the year of "2022-Q3") does not overwrite a finer one.
+_REMEMBER = """function(%(args)s, fromUrl, stored) {
+    let key = '', compare = null, skip = false;
+    %(page)s
+    if (!key) { return window.dash_clientside.no_update; }
+    const params = new URLSearchParams(window.location.search);
+    params.delete('year');
+    params.set('period', key);
+    if (compare) { params.set('compare', compare); }
+    window.history.replaceState(null, '', window.location.pathname + '?' + params.toString());
+    stored = stored || {};
+    if (skip || (stored.period === key && (!compare || stored.compare === compare))) {
+        return window.dash_clientside.no_update;
+    }
+    return {period: key, compare: compare || stored.compare || 'previous'};
+}"""
+
+
+def remember_period(args: list[str], page_js: str, *inputs: Input, marker: dict | None = None) -> None:
+    """Write the address and the session store from a page's period inputs (`args`, in order);
+    `page_js` turns them into `key` (and `compare`, `skip`). `marker`: the page's url_marker id
+    (default: the one of the controls whose period input comes first)."""
+    marker = marker or {"type": ids.PERIOD_FROM_URL, "page": inputs[0].component_id}
     clientside_callback(
-        """function(period, last, compare) {
-            const params = new URLSearchParams(window.location.search);
-            params.set('period', (last && last !== period) ? period + '..' + last : (period || ''));
-            params.set('compare', compare || 'previous');
-            window.history.replaceState(null, '', window.location.pathname + '?' + params.toString());
-            return window.dash_clientside.no_update;
-        }""",
-        Output(page_ids["sink"], "className"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
-        Input(page_ids["compare"], "value"),
+        _REMEMBER % {"args": ", ".join(args), "page": page_js},
+        Output(ids.PERIOD_STORE, "data", allow_duplicate=True), *inputs,
+        State(marker, "data"), State(ids.PERIOD_STORE, "data"),
+        prevent_initial_call="initial_duplicate",
     )
+
+
+def remember_year(year_input: Input, page: str) -> None:
+    """A year select (the overview): the store keeps a finer period of the same year."""
+    remember_period(["year"], "key = year ? String(year) : '';"
+                              " skip = !!(stored && String(stored.period || '').split('..').pop().slice(0, 4) === key);",
+                    year_input, marker={"type": ids.PERIOD_FROM_URL, "page": page})
+
+
+def remember_single(period_input: Input, page: str) -> None:
+    """A select of one period (/present): written when chosen, or when the address gave it, not
+    when the page merely opened on its default (the store may hold a range it cannot show)."""
+    remember_period(["period"], "key = period || '';"
+                                " const opened = !window.dash_clientside.callback_context.triggered.length;"
+                                " skip = opened && !(fromUrl || []).includes('period');",
+                    period_input, marker={"type": ids.PERIOD_FROM_URL, "page": page})

@@ -4,24 +4,50 @@ with the data's as-of time.
 
 City, language and theme are persisted in the browser and can be set by the
 URL (`?city=nam-dinh&lang=en`), so a link or a wall screen opens as intended.
+
+One mechanism for the language, on every page: a layout is drawn in the language the request
+asks for (`request_lang`: the address's `?lang=`, else the choice this browser made last, which
+the language switch keeps in the `LANG_COOKIE` cookie, else DEFAULT_LANG), and the switch draws
+the page again through Dash's router in the new language (`_RELANG`), so no page translates its
+static texts its own way. Callbacks that read data take the language as an input anyway.
+
+On a phone the navigation folds into a menu button (`ids.MENU_TOGGLE`, a clientside toggle) and
+the header controls wrap (assets/app.css).
+The period chosen on a KPI page is kept for the browser tab (`ids.PERIOD_STORE`) and the
+navigation links carry it to the pages that take one (components/period_controls.py).
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from flask import has_request_context, request
 
 import settings
 from components import ids
-from components.formatting import format_datetime
-from components.i18n import normalise_lang, t
+from components.period_controls import period_query
+from data_access.alerts import open_alert_count
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import data_as_of
 from data_access.places import get_city, list_cities
+from domain.formatting import format_datetime
+from domain.i18n import LANG_COOKIE, LANGS, dropdown_labels, normalise_lang, t
 from security import policy
 from security.policy import PUBLIC, access
 from security.session import csrf_token, current_identity
+
+
+def request_lang(asked=None) -> str:
+    """The language to draw a layout in: `asked` (a page's `lang` query value) when valid, else
+    the language this browser chose last (its LANG_COOKIE cookie), else the DEFAULT_LANG setting."""
+    if isinstance(asked, list):  # `?lang=en&lang=vi` arrives as a list
+        asked = asked[0] if asked else None
+    if asked in LANGS:
+        return asked
+    remembered = request.cookies.get(LANG_COOKIE) if has_request_context() else None
+    return remembered if remembered in LANGS else normalise_lang(settings.get("DEFAULT_LANG"))
 
 
 def _city_options(lang: str) -> tuple[list[dict], str | None]:
@@ -34,11 +60,17 @@ def _city_options(lang: str) -> tuple[list[dict], str | None]:
     return [{"label": city[key], "value": city["slug"]} for city in cities], None
 
 
-def nav_links(lang: str) -> list:
+def nav_href(page: dict, period_state=None) -> str:
+    """A page's address, with the tab's period when the page takes one (its `period` entry)."""
+    query = period_query(page.get("period"), period_state)
+    return page["relative_path"] + (f"?{urlencode(query)}" if query else "")
+
+
+def nav_links(lang: str, period_state=None) -> list:
     """Links to the pages the session's role may open (the server enforces it anyway)."""
     role = current_identity().role
     return [
-        dcc.Link(page.get("name_en" if lang == "en" else "name", page["name"]), href=page["relative_path"],
+        dcc.Link(page.get("name_en" if lang == "en" else "name", page["name"]), href=nav_href(page, period_state),
                  className="nav-link")
         for page in dash.page_registry.values()
         if page.get("nav", False) and policy.allowed(role, policy.page_level(page))
@@ -51,12 +83,17 @@ def user_box(lang: str) -> html.Div:
     if identity.anonymous:
         return html.Div(html.A(t("shell.login", lang), href=f"/login?lang={lang}", className="nav-link"),
                         className="user-box")
+    role = t(f"role.{identity.role}", lang) if f"role.{identity.role}" in ROLE_KEYS else identity.role
     return html.Div([
-        html.Span(f"{identity.display_name or identity.username} · {identity.role}", className="user-name"),
+        html.Span([identity.display_name or identity.username, html.Span(f" · {role}", className="user-role")],
+                  className="user-name"),
         html.Form([dcc.Input(type="hidden", name="csrf", value=csrf_token()),
                    html.Button(t("shell.logout", lang), type="submit", id=ids.LOGOUT)],
                   method="POST", action="/logout"),
     ], className="user-box")
+
+
+ROLE_KEYS = {f"role.{role}" for role in ("admin", "leader", "staff", "public")}
 
 
 def db_error_banner(message: str, lang: str) -> html.Div:
@@ -66,20 +103,25 @@ def db_error_banner(message: str, lang: str) -> html.Div:
 
 
 def make_shell() -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
+    lang = request_lang()
     options, error = _city_options(lang)
     default_city = settings.get("DEFAULT_CITY")
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.PERIOD_STORE, storage_type="session"),
         html.Header([
             html.Div([html.Span("IOC", className="brand-mark"),
-                      html.Span(t("app.title", lang), id=ids.TITLE, className="brand-title")],
+                      html.Span(t("app.title", lang), id=ids.TITLE, className="brand-title"),
+                      html.Button([html.Span("☰", **{"aria-hidden": "true"}),
+                                   html.Span(t("shell.menu", lang), id=ids.MENU_LABEL, className="menu-label")],
+                                  id=ids.MENU_TOGGLE, className="menu-toggle", n_clicks=0,
+                                  **{"aria-controls": ids.NAV, "aria-expanded": "false"})],
                      className="brand"),
             html.Nav(nav_links(lang), id=ids.NAV, className="nav"),
             html.Div([
                 dcc.Dropdown(id=ids.CITY_SELECT, options=options, value=default_city, clearable=False,
                              searchable=False, persistence=True, persistence_type="local",
-                             className="city-select"),
+                             className="city-select", labels=dropdown_labels(lang)),
                 dcc.RadioItems(id=ids.LANG_SELECT, options=[{"label": "VI", "value": "vi"},
                                                               {"label": "EN", "value": "en"}],
                                value=lang, inline=True, persistence=True, persistence_type="local",
@@ -88,9 +130,12 @@ def make_shell() -> html.Div:
                                                                {"label": "☾", "value": "dark"}],
                                value="light", inline=True, persistence=True, persistence_type="local",
                                className="segmented"),
+                html.Span(id=ids.ALERT_BADGE, className="alert-badge-box"),
                 html.Div(user_box(lang), id=ids.USER_BOX),
             ], className="controls"),
-        ], className="app-header"),
+            dcc.Interval(id=ids.ALERT_TICK, interval=max(2, settings.get_int("OPS_REFRESH_S")) * 1000,
+                         disabled=not policy.allowed(current_identity().role, policy.DASHBOARD)),
+        ], id=ids.HEADER, className="app-header", **{"data-lang": lang}),
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
         html.Div(id=ids.WALL_BAR, className="wall-bar"),
         dcc.Store(id=ids.WALL_STATE), dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
@@ -105,16 +150,19 @@ def make_shell() -> html.Div:
     Output(ids.LANG_SELECT, "value"),
     Input(ids.URL, "search"),
     State(ids.CITY_SELECT, "options"),
+    State(ids.CITY_SELECT, "value"),
+    State(ids.LANG_SELECT, "value"),
 )
 @access(PUBLIC)
-def apply_url_query(search: str | None, city_options: list[dict]):
-    """`?city=` and `?lang=` in the address win over the remembered choice."""
+def apply_url_query(search: str | None, city_options: list[dict], city: str | None = None, lang: str | None = None):
+    """`?city=` and `?lang=` in the address win over the remembered choice (a value already
+    chosen is left alone, so the pages do not draw again for nothing)."""
     query = parse_qs((search or "").lstrip("?"))
-    city = query.get("city", [None])[0]
-    lang = query.get("lang", [None])[0]
+    asked_city = query.get("city", [None])[0]
+    asked_lang = query.get("lang", [None])[0]
     known = {option["value"] for option in city_options or []}
-    return (city if city in known else dash.no_update,
-            lang if lang in ("vi", "en") else dash.no_update)
+    return (asked_city if asked_city in known and asked_city != city else dash.no_update,
+            asked_lang if asked_lang in LANGS and asked_lang != lang else dash.no_update)
 
 
 @callback(
@@ -124,45 +172,129 @@ def apply_url_query(search: str | None, city_options: list[dict]):
     Output(ids.FOOTER, "children"),
     Output(ids.BANNER, "children"),
     Output(ids.USER_BOX, "children"),
+    Output(ids.CITY_SELECT, "labels"),
+    Output(ids.MENU_LABEL, "children"),
     Input(ids.LANG_SELECT, "value"),
     Input(ids.CITY_SELECT, "value"),
+    State(ids.PERIOD_STORE, "data"),
 )
 @access(PUBLIC)
-def translate_shell(lang: str, city: str):
+def translate_shell(lang: str, city: str, period_state):
     lang = normalise_lang(lang)
-    return (*_shell_parts(lang, city), user_box(lang))
+    return (nav_links(lang, period_state), *_shell_parts(lang, city), user_box(lang), dropdown_labels(lang),
+            t("shell.menu", lang))
+
+
+@callback(Output(ids.NAV, "children", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
+          State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
+@access(PUBLIC)
+def carry_period(period_state, lang: str):
+    """A period chosen on a page → the navigation links carry it."""
+    return nav_links(normalise_lang(lang), period_state)
+
+
+@callback(Output(ids.ALERT_BADGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),
+          Input(ids.ALERT_TICK, "n_intervals"))
+@access(PUBLIC)
+def alert_badge(_pathname, lang: str, _tick):
+    """The count of open alerts addressed to the signed-in user, linking to /alerts; nothing for a
+    visitor or the public role (the shell's callbacks are public, so the role is checked here). The
+    count is cached a few seconds (`data_access.alerts.open_alert_count`): every screen asks; a
+    kiosk's tick is disabled, so public screens never ask."""
+    identity = current_identity()
+    if not policy.allowed(identity.role, policy.DASHBOARD):
+        return None
+    lang = normalise_lang(lang)
+    try:
+        count = open_alert_count(identity.role, identity.username)
+    except DatabaseUnavailable:
+        return None
+    if not count:
+        return None
+    return dcc.Link(t("alerts.badge", lang).format(n=count), href="/alerts", className="alert-badge",
+                    title=t("alerts.badge_title", lang))
 
 
 def _shell_parts(lang: str, city: str) -> tuple:
     options, error = _city_options(lang)
     if error:
-        return nav_links(lang), t("app.title", lang), options, None, db_error_banner(error, lang)
+        return t("app.title", lang), options, None, db_error_banner(error, lang)
     info = get_city(city)
     if info is None:
         banner = html.Div(f"{t('shell.unknown_city', lang)} {city!r}", className="banner banner-error",
                           role="alert")
-        return nav_links(lang), t("app.title", lang), options, None, banner
+        return t("app.title", lang), options, None, banner
     try:
         as_of = data_as_of(city)
     except DatabaseUnavailable as exc:
-        return nav_links(lang), t("app.title", lang), options, None, db_error_banner(str(exc), lang)
+        return t("app.title", lang), options, None, db_error_banner(str(exc), lang)
     footer = [html.Span(f"{t('shell.as_of', lang)}: "),
               html.Time(format_datetime(as_of, lang) if as_of else t("shell.no_data_time", lang))]
-    banner = None
-    if info["data_origin"] == "demo":
-        banner = html.Div(t("shell.demo", lang), className="banner banner-info")
-    return nav_links(lang), t("app.title", lang), options, footer, banner
+    notice = demo_notice(info["data_origin"], info["name_en" if lang == "en" else "name_vi"], lang)
+    banner = html.Div(notice, className="banner banner-info") if notice else None
+    return t("app.title", lang), options, footer, banner
+
+
+def demo_notice(data_origin: str | None, city_name: str, lang: str) -> str | None:
+    """The demo banner's text for a city's `data_origin` (values written by demo/build.py, declared
+    in demo/cities.py): "demo-calibrated-<year>" names the calibrated year, "demo-sourced" says
+    some figures are published ones, any other "demo…" value is plain demo data; None otherwise."""
+    origin = data_origin or ""
+    if origin != "demo" and not origin.startswith("demo-"):
+        return None
+    calibrated = re.fullmatch(r"demo-calibrated-(\d{4})", origin)
+    if calibrated:
+        return t("shell.demo_calibrated", lang).format(city=city_name, year=calibrated.group(1))
+    key = "shell.demo_sourced" if origin == "demo-sourced" else "shell.demo"
+    return t(key, lang).format(city=city_name)
 
 
 clientside_callback(
     """function(theme, lang) {
-        document.documentElement.setAttribute('data-theme', theme === 'dark' ? 'dark' : 'light');
+        document.documentElement.setAttribute('data-theme', theme === 'light' || !theme ? 'light' : 'dark');
         document.documentElement.setAttribute('lang', lang === 'en' ? 'en' : 'vi');
         return window.dash_clientside.no_update;
     }""",
     Output(ids.THEME_SELECT, "className"),
     Input(ids.THEME_SELECT, "value"),
     Input(ids.LANG_SELECT, "value"),
+)
+
+# The language switch: remember the choice (the cookie request_lang reads) and, when the page was
+# drawn in another language, draw it again through Dash's router (its `search` input, with the
+# address's `lang=` changed when it has one). The page was drawn in what request_lang read: the
+# address's `lang=`, else the cookie as it was, else the default the header was drawn in. When the
+# page opens, an address's `lang=` is left for apply_url_query to choose.
+_RELANG = """function(lang) {
+    const chosen = lang === 'en' ? 'en' : 'vi';
+    const opening = !window.dash_clientside.callback_context.triggered.length;
+    const params = new URLSearchParams(window.location.search);
+    if (opening && params.has('lang')) { return window.dash_clientside.no_update; }
+    const match = document.cookie.match(/(?:^|;\\s*)%(cookie)s=(\\w+)/);
+    const header = document.getElementById('%(header)s');
+    const drawn = params.get('lang') || (match ? match[1] : null) || (header ? header.dataset.lang : null);
+    document.cookie = '%(cookie)s=' + chosen + '; path=/; max-age=31536000; SameSite=Lax' +
+        (window.location.protocol === 'https:' ? '; Secure' : '');
+    if (drawn === chosen) { return window.dash_clientside.no_update; }
+    if (params.has('lang')) { params.set('lang', chosen); }
+    const search = params.toString();
+    return search ? '?' + search : '';
+}""" % {"cookie": LANG_COOKIE, "header": ids.HEADER}
+clientside_callback(_RELANG, Output("_pages_location", "search"), Input(ids.LANG_SELECT, "value"))
+
+# The phone menu: the button opens and closes the navigation; opening a page closes it.
+clientside_callback(
+    """function(clicks, pathname, current) {
+        const ctx = window.dash_clientside.callback_context;
+        const byButton = ctx.triggered.length && ctx.triggered[0].prop_id.indexOf('n_clicks') >= 0;
+        const open = byButton && (current || '').indexOf('menu-open') < 0;
+        const button = document.getElementById('%(button)s');
+        if (button) { button.setAttribute('aria-expanded', open ? 'true' : 'false'); }
+        return open ? 'app-header menu-open' : 'app-header';
+    }""" % {"button": ids.MENU_TOGGLE},
+    Output(ids.HEADER, "className"),
+    Input(ids.MENU_TOGGLE, "n_clicks"), Input(ids.URL, "pathname"), State(ids.HEADER, "className"),
+    prevent_initial_call=True,
 )
 
 
@@ -180,9 +312,16 @@ def render_wall_bar(search: str | None, pathname: str | None, lang: str, city: s
     return wall_bar(search, pathname, normalise_lang(lang), city)
 
 
+# A wall screen's charts take the wall variant of the chart style (components/chart_style.py): its
+# theme is "wall", drawn dark (data-theme above). Dash keeps it with the theme's persisted choice,
+# so a page that is not a wall gives it back as the light theme.
 clientside_callback(
-    "function(state) { return window.iocDisplay.setWall(state); }",
+    """function(state, current) {
+        const theme = window.iocDisplay.setWall(state);
+        if (state && state.wall) { return 'wall'; }
+        return current === 'wall' ? 'light' : theme;
+    }""",
     Output(ids.THEME_SELECT, "value", allow_duplicate=True),
-    Input(ids.WALL_STATE, "data"),
+    Input(ids.WALL_STATE, "data"), State(ids.THEME_SELECT, "value"),
     prevent_initial_call=True,
 )

@@ -1,7 +1,8 @@
 """A small Leaflet map of the wards, coloured by a metric with a legend.
 
 Colours are chosen on the server (quantile classes) and drawn by the
-`iocMap.wardStyle` function in assets/map.js, so the browser only styles.
+`iocMap.wardStyle` function in assets/map.js, so the browser only styles; the
+/map page gets every metric's colours at once and picks one through `hideout`.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from dash import html
 
 import settings
-from components.formatting import format_number
+from domain.formatting import format_number
 
 CLASS_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 NO_DATA_COLOUR = "#cccccc"
@@ -44,6 +45,21 @@ def choropleth_geojson(collection: dict, metric: dict[str, float | None], lang: 
                           tooltip=f"{feature['properties']['name']}: {format_number(value, lang, 1)}")
         features.append(dict(feature, properties=properties))
     return {"type": "FeatureCollection", "features": features, "breaks": breaks}
+
+
+def choropleth_by_metric(collection: dict, values: dict[str, dict[str, float | None]],
+                         lang: str) -> tuple[dict, dict[str, list[float]]]:
+    """The ward features with a `fills` and a `tooltips` entry for every metric, and each metric's
+    class breaks: sent once per city, so the browser switches metric without asking the server."""
+    breaks = {name: class_breaks(list(by_ward.values())) for name, by_ward in values.items()}
+    features = []
+    for feature in collection["features"]:
+        code, name = feature["properties"]["gso_code"], feature["properties"]["name"]
+        fills = {metric: colour_for(by_ward.get(code), breaks[metric]) for metric, by_ward in values.items()}
+        tooltips = {metric: f"{name}: {format_number(by_ward.get(code), lang, 1)}"
+                    for metric, by_ward in values.items()}
+        features.append(dict(feature, properties=dict(feature["properties"], fills=fills, tooltips=tooltips)))
+    return {"type": "FeatureCollection", "features": features}, breaks
 
 
 def zoom_for_area(area_km2: float) -> int:

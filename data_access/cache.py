@@ -17,6 +17,11 @@ an answer computed for staff.
   response carries `X-IOC-Stale: 1`). For a few seconds after a failure the key is
   answered from the stale copy without asking the database again.
 - Reads whose connection is lost are retried with backoff (`db.read_with_retries`).
+- Freshness across workers without Redis: every applied import bumps a generation counter
+  in the IOC database (`loaders.apply`, table `cache_generation`); each process reads it at
+  most every CACHE_GENERATION_CHECK_S seconds and, when it changed, drops the fresh values of
+  its in-process cache (the last good copies stay, for outages). So after an import every
+  worker serves the new data within seconds, not after CACHE_TTL.
 """
 from __future__ import annotations
 
@@ -33,10 +38,13 @@ from typing import Any, Callable
 
 from cachelib import BaseCache, SimpleCache
 from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 import settings
 from data_access import request_state
-from data_access.db import DatabaseUnavailable, read_with_retries
+from data_access.db import DatabaseUnavailable, get_engine, read_with_retries
+from data_access.models import CacheGeneration
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +78,27 @@ def begin_request() -> None:
 # --- stores ----------------------------------------------------------------------------------
 
 class _LocalStore:
-    """One process's cache; values are pickled copies, so callers cannot mutate them."""
+    """One process's cache; values are pickled copies, so callers cannot mutate them. Fresh
+    values ("v:" keys) and last good copies ("s:" keys) are kept apart, so that an import can
+    drop the first and keep the second."""
 
     def __init__(self) -> None:
-        self.cache = SimpleCache(threshold=5000)
+        self.fresh = SimpleCache(threshold=5000)
+        self.last_good = SimpleCache(threshold=5000)
+
+    def _part(self, key: str) -> SimpleCache:
+        return self.last_good if key.startswith("s:") else self.fresh
 
     def get(self, key: str) -> tuple[bool, Any]:
-        envelope = self.cache.get(key)
+        envelope = self._part(key).get(key)
         return (True, envelope[0]) if envelope is not None else (False, None)
 
     def set(self, key: str, value: Any, ttl: int, stale_ttl: int) -> None:
-        self.cache.set("v:" + key, (value,), timeout=ttl)
-        self.cache.set("s:" + key, (value,), timeout=stale_ttl)
+        self.fresh.set("v:" + key, (value,), timeout=ttl)
+        self.last_good.set("s:" + key, (value,), timeout=stale_ttl)
+
+    def drop_fresh(self) -> None:
+        self.fresh.clear()
 
     def acquire(self, key: str, ttl_ms: int) -> str | None:
         return "local"  # the in-process lock, already held, is the only one needed
@@ -90,7 +107,8 @@ class _LocalStore:
         pass
 
     def clear(self) -> None:
-        self.cache.clear()
+        self.fresh.clear()
+        self.last_good.clear()
 
 
 _RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"""
@@ -191,6 +209,46 @@ def clear() -> None:
         _safe(store, "clearing", store.clear)
 
 
+# --- freshness across workers ---------------------------------------------------------------
+
+GENERATION_NAME = "data"  # the row `loaders.apply` bumps after every applied import
+GENERATION_RETRY_S = 30.0  # after the generation could not be read, the next try
+_generation: dict[str, Any] = {"value": None, "checked": float("-inf")}
+_generation_lock = threading.Lock()
+
+
+def _read_generation() -> int | None:
+    """The generation in the IOC database; None when it cannot be read (fail open: keep serving)."""
+    try:
+        with get_engine("ioc").connect() as connection:
+            value = connection.execute(select(CacheGeneration.value)
+                                       .where(CacheGeneration.name == GENERATION_NAME)).scalar()
+    except (SQLAlchemyError, DatabaseUnavailable) as exc:
+        log.debug("cache generation not readable: %s", exc)
+        return None
+    return int(value or 0)
+
+
+def check_generation() -> None:
+    """Drop this process's fresh values when another process (or this one) applied an import
+    since the last look; reads the database at most every CACHE_GENERATION_CHECK_S seconds."""
+    interval = settings.get_int("CACHE_GENERATION_CHECK_S")
+    if time.monotonic() - _generation["checked"] < interval:
+        return
+    with _generation_lock:
+        if time.monotonic() - _generation["checked"] < interval:
+            return
+        value = _read_generation()
+        _generation["checked"] = time.monotonic()
+        if value is None:  # the database is down: do not wait on it again for a while
+            _generation["checked"] += GENERATION_RETRY_S
+            return
+        if _generation["value"] is not None and value != _generation["value"]:
+            _local.drop_fresh()
+            log.info("data changed (generation %s → %s): in-process cache dropped", _generation["value"], value)
+        _generation["value"] = value
+
+
 # --- the decorator ---------------------------------------------------------------------------
 
 _key_locks: "weakref.WeakValueDictionary[str, threading.Lock]" = weakref.WeakValueDictionary()
@@ -230,6 +288,7 @@ def cached(ttl: int | None = None) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if settings.get("CACHE_ENABLED").strip() == "0":
                 return read_with_retries(function, *args, **kwargs)
+            check_generation()
             key = _key(name, args, kwargs)
             store = _store()
             found, value = _lookup(store, key)

@@ -3,8 +3,8 @@
 One lazily created engine per database and mode. Dashboards read through
 read-only engines (SQLite opened with mode=ro, PostgreSQL sessions with
 default_transaction_read_only and a statement timeout), so a bug in a page
-can never change stored data. Writers (`manage.py init-db`, `demo`) ask for
-`writable=True`.
+can never change stored data and a slow page query is stopped. Writers (`manage.py
+init-db`, `demo`, the loaders) ask for `writable=True`: no statement timeout.
 """
 from __future__ import annotations
 
@@ -15,13 +15,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Literal, TypeVar
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+import pandas as pd
+import psycopg
+from alembic import command
+from psycopg import sql
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, func, select
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import settings
-from data_access import request_state
+from data_access import migrations, request_state
 from data_access.models import IocBase, KpiBase
+from domain.city_time import city_zone
 
 Database = Literal["ioc", "kpi"]
 _URL_SETTING = {"ioc": "IOC_DATABASE_URL", "kpi": "KPI_DATABASE_URL"}
@@ -51,8 +57,6 @@ _CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 def is_connection_error(exc: BaseException) -> bool:
     """Did the database connection fail, rather than the query?"""
-    from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError as PoolTimeout
-
     if isinstance(exc, (DisconnectionError, PoolTimeout)):
         return True
     if not isinstance(exc, DBAPIError):
@@ -65,8 +69,6 @@ def is_connection_error(exc: BaseException) -> bool:
     sqlstate = getattr(original, "sqlstate", None)
     if sqlstate is None:
         # psycopg raises OperationalError without a SQLSTATE when it cannot reach the server.
-        import psycopg
-
         return isinstance(original, (psycopg.OperationalError, psycopg.InterfaceError))
     return sqlstate.startswith(_CONNECTION_SQLSTATES)
 
@@ -108,9 +110,12 @@ def _build_engine(url: str, writable: bool) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        options = f"-c statement_timeout={settings.get_int('QUERY_TIMEOUT_MS')}"
-        if not writable:
-            options += " -c default_transaction_read_only=on"
+        # Dashboards get the statement timeout; writers (demo build, imports, migrations, roll-ups,
+        # the live feed) do bulk work that must not be cut off by a limit meant for page reads.
+        if writable:
+            options = "-c statement_timeout=0"
+        else:
+            options = f"-c statement_timeout={settings.get_int('QUERY_TIMEOUT_MS')} -c default_transaction_read_only=on"
         return create_engine(
             parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10, pool_recycle=1800,
             connect_args={"options": options, "connect_timeout": 5},
@@ -210,10 +215,6 @@ def init_db(which: Database) -> None:
     """Make `which` database ready: a migrated database is upgraded to the head revision;
     tables still missing are created from the models, and a database that was never
     migrated is stamped at head (so `manage.py migrate` takes over from there)."""
-    from alembic import command
-
-    from data_access import migrations
-
     try:
         with get_engine(which, writable=True).begin() as connection:
             versioned = migrations.is_versioned(connection, which)
@@ -229,8 +230,6 @@ def init_db(which: Database) -> None:
 
 def drop_db(which: Database) -> None:
     """Drop every table of `which` database, its migration version too (tests and `init-db --drop`)."""
-    from data_access import migrations
-
     with get_engine(which, writable=True).begin() as connection:
         _METADATA[which].drop_all(connection)
         Table(migrations.version_table(which), MetaData()).drop(connection, checkfirst=True)
@@ -240,11 +239,10 @@ def insert_frame(connection: Connection, table_name: str, frame) -> int:
     """Append the rows of a DataFrame to `table_name` in one round of bulk writes.
 
     PostgreSQL gets COPY (fast for the demo's million rows); other backends an
-    executemany. Datetimes are written in SQLAlchemy's own text format on SQLite
-    so that range comparisons against bound parameters stay correct.
+    executemany. Datetime columns are instants: naive ones are city wall time, and all
+    are written in UTC (SQLAlchemy's own text format on SQLite, so that range comparisons
+    against bound parameters stay correct).
     """
-    import pandas as pd
-
     if frame.empty:
         return 0
     columns = list(frame.columns)
@@ -254,7 +252,10 @@ def insert_frame(connection: Connection, table_name: str, frame) -> int:
         series = frame[column]
         missing = series.isna().to_numpy()
         if pd.api.types.is_datetime64_any_dtype(series):
-            values = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object).tolist()
+            if series.dt.tz is None:  # generated or imported wall times are the city's
+                series = series.dt.tz_localize(city_zone(), ambiguous="raise", nonexistent="raise")
+            text = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+            values = (text + "+00:00" if backend == "postgresql" else text).astype(object).tolist()
         elif pd.api.types.is_bool_dtype(series) and backend == "sqlite":
             values = series.astype(int).tolist()
         else:
@@ -262,8 +263,6 @@ def insert_frame(connection: Connection, table_name: str, frame) -> int:
         converted[column] = [None if gap else value for value, gap in zip(values, missing)]
     rows = list(zip(*(converted[c] for c in columns)))
     if backend == "postgresql":
-        from psycopg import sql
-
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns)))
         raw = connection.connection.driver_connection
@@ -282,8 +281,6 @@ def insert_frame(connection: Connection, table_name: str, frame) -> int:
 def _advance_sequence(connection: Connection, table_name: str) -> None:
     """COPY with explicit ids leaves the id sequence behind; rows added later without an
     id (the live feed's incidents, readings) would collide with the copied ones."""
-    from sqlalchemy import func, select
-
     table = table_named(table_name)
     sequence = func.pg_get_serial_sequence(table_name, "id")
     if connection.execute(select(sequence)).scalar() is not None:

@@ -1,5 +1,5 @@
 """The KPI engine: aggregates computed in SQL, turned into indicator values by
-the pure formulas of `data_access.formulas`.
+the pure formulas of `domain.formulas`.
 
 Dossiers are counted by the date they were received (a cohort): a period's
 on-time rate is over the dossiers received in it that have been finished.
@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+import pandas as pd
+from sqlalchemy import and_, case, distinct, func, or_, select
 
-from data_access import formulas as f
 from data_access import lineage
 from data_access import models as m
 from data_access.cache import cached
 from data_access.db import connect
-from data_access.indicators import BY_CODE, CATALOG
-from data_access.periods import Period
-from data_access.periods import year as year_period
+from data_access.places import wards_frame
+from domain import formulas as f
+from domain.indicators import BY_CODE, CATALOG
+from domain.periods import Period
+from domain.periods import year as year_period
 
 
 def _count_if(condition) -> Any:
@@ -27,7 +29,7 @@ def _count_if(condition) -> Any:
 
 
 def _dossier_columns() -> list:
-    """Sums over the monthly roll-up (data_access.rollups) that give every dossier count."""
+    """Sums over the monthly roll-up (loaders.rollups) that give every dossier count."""
     r = m.DossierMonthly
 
     def where(condition, column):
@@ -136,42 +138,104 @@ def meeting_aggregates(city: str, period: Period, ward: str | None = None) -> di
     return {key: int(value) for key, value in row.items()}
 
 
-def asset_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
-    """Cameras, access points and key-location coverage at the end of the period."""
-    c, ap, k = m.Camera, m.AccessPoint, m.KeyLocation
-    by_end = c.installed_on < period.end
-    cameras = select(
+def in_service(model, period: Period):
+    """An asset in place at the end of the period: installed before it (when the asset has an
+    installation date) and not retired by then (a retired asset still counts for earlier periods)."""
+    kept = or_(model.retired_at.is_(None), model.retired_at >= period.end_dt)
+    return and_(model.installed_on < period.end, kept) if hasattr(model, "installed_on") else kept
+
+
+def _covered(city: str, period: Period):
+    """Key locations (and their ward) covered by a camera of each kind in service at the end of the
+    period: the stored pairs of `key_location_coverage` (computed from positions, loaders.coverage)."""
+    c, k, cov = m.Camera, m.KeyLocation, m.KeyLocationCoverage
+    return (select(k.ward_code, c.kind, func.count(distinct(cov.key_location_id)).label("covered"))
+            .select_from(cov).join(c, c.id == cov.camera_id).join(k, k.id == cov.key_location_id)
+            .where(k.city_slug == city, in_service(c, period), in_service(k, period))
+            .group_by(k.ward_code, c.kind))
+
+
+def _camera_counts(period: Period) -> list:
+    """Security cameras in place at the end of the period, those installed in it, traffic cameras."""
+    c = m.Camera
+    by_end = in_service(c, period)
+    return [
         _count_if(and_(c.kind == "security", by_end)).label("security_total"),
         _count_if(and_(c.kind == "security", c.installed_on >= period.start, by_end)).label("security_installed"),
         _count_if(and_(c.kind == "traffic", by_end)).label("traffic_total"),
-    ).where(c.city_slug == city)
-    access = select(
-        _count_if(ap.installed_on < period.end).label("access_points"),
-        _count_if(and_(ap.kind == "free_wifi", ap.installed_on < period.end)).label("free_stations"),
-    ).where(ap.city_slug == city)
-    covered = (select(c.kind, func.count(distinct(c.key_location_id)).label("covered"))
-               .where(c.city_slug == city, by_end, c.key_location_id.is_not(None)).group_by(c.kind))
-    locations = select(func.count()).select_from(k).where(k.city_slug == city)
+    ]
+
+
+def _access_counts(period: Period) -> list:
+    """Access points, and free-wifi stations among them, in place at the end of the period."""
+    ap = m.AccessPoint
+    in_place = in_service(ap, period)
+    return [
+        _count_if(in_place).label("access_points"),
+        _count_if(and_(ap.kind == "free_wifi", in_place)).label("free_stations"),
+    ]
+
+
+def _with_coverage(counts: dict, coverage: dict[str, int], key_locations: int) -> dict[str, int]:
+    """The asset counts with key locations and those covered by each camera kind."""
+    out = {**counts, "key_locations": key_locations, "key_security_covered": coverage.get("security", 0),
+           "key_traffic_covered": coverage.get("traffic", 0)}
+    return {key: int(value or 0) for key, value in out.items()}
+
+
+def asset_aggregates(city: str, period: Period, ward: str | None = None) -> dict[str, int]:
+    """Cameras, access points and key-location coverage at the end of the period."""
+    c, ap, k = m.Camera, m.AccessPoint, m.KeyLocation
+    cameras = select(*_camera_counts(period)).where(c.city_slug == city)
+    access = select(*_access_counts(period)).where(ap.city_slug == city)
+    covered = _covered(city, period)
+    locations = select(func.count()).select_from(k).where(k.city_slug == city, in_service(k, period))
     if ward:
         cameras = cameras.where(c.ward_code == ward)
         access = access.where(ap.ward_code == ward)
-        covered = covered.where(c.key_location_id.in_(select(k.id).where(k.ward_code == ward)))
+        covered = covered.where(k.ward_code == ward)
         locations = locations.where(k.ward_code == ward)
     with connect("ioc") as connection:
         out = dict(connection.execute(cameras).mappings().one())
         out.update(connection.execute(access).mappings().one())
-        coverage = {kind: n for kind, n in connection.execute(covered)}
-        out["key_locations"] = connection.execute(locations).scalar_one()
-    out["key_security_covered"] = coverage.get("security", 0)
-    out["key_traffic_covered"] = coverage.get("traffic", 0)
-    return {key: int(value or 0) for key, value in out.items()}
+        coverage: dict[str, int] = {}
+        for _code, kind, n in connection.execute(covered):
+            coverage[kind] = coverage.get(kind, 0) + n
+        key_locations = connection.execute(locations).scalar_one()
+    return _with_coverage(out, coverage, key_locations)
+
+
+@cached()
+def asset_aggregates_by_ward(city: str, period: Period) -> list[dict]:
+    """`asset_aggregates` of every ward of the city, in four grouped queries with the same
+    counts: [{ward_code, security_total, ..., key_locations, key_security_covered, ...}]; a
+    camera or access point counts for its ward, a covered key location for the key location's."""
+    c, ap, k = m.Camera, m.AccessPoint, m.KeyLocation
+    cameras = select(c.ward_code, *_camera_counts(period)).where(c.city_slug == city).group_by(c.ward_code)
+    access = select(ap.ward_code, *_access_counts(period)).where(ap.city_slug == city).group_by(ap.ward_code)
+    covered = _covered(city, period)
+    locations = (select(k.ward_code, func.count()).where(k.city_slug == city, in_service(k, period))
+                 .group_by(k.ward_code))
+    with connect("ioc") as connection:
+        counts: dict[str, dict] = {}
+        for query in (cameras, access):
+            for row in connection.execute(query).mappings():
+                counts.setdefault(row["ward_code"], {}).update({key: v for key, v in row.items() if key != "ward_code"})
+        coverage: dict[str, dict[str, int]] = {}
+        for code, kind, n in connection.execute(covered):
+            coverage.setdefault(code, {})[kind] = n
+        key_locations = dict(connection.execute(locations).all())
+    zeros = {column.name: 0 for column in (*_camera_counts(period), *_access_counts(period))}
+    codes = sorted(set(counts) | set(coverage) | set(key_locations))
+    return [{"ward_code": code, **_with_coverage({**zeros, **counts.get(code, {})}, coverage.get(code, {}),
+                                           key_locations.get(code, 0))} for code in codes]
 
 
 def environment_aggregates(city: str, period: Period) -> dict[str, float | int | None]:
     s, r = m.Sensor, m.Reading
     stations = select(
-        _count_if(and_(s.kind == "air", s.installed_on < period.end)).label("air_stations"),
-        _count_if(and_(s.kind == "water", s.installed_on < period.end)).label("water_stations"),
+        _count_if(and_(s.kind == "air", in_service(s, period))).label("air_stations"),
+        _count_if(and_(s.kind == "water", in_service(s, period))).label("water_stations"),
     ).where(s.city_slug == city)
     pm25 = (select(func.avg(r.value)).join(s, s.id == r.sensor_id)
             .where(s.city_slug == city, r.parameter == "pm25",
@@ -310,10 +374,6 @@ def data_as_of(city: str):
 
 def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
     """One row per ward of the city: dossier volumes and Decision 766 rates (None = no dossiers)."""
-    import pandas as pd
-
-    from data_access.places import wards_frame
-
     wards = wards_frame(city)[["gso_code", "name"]]
     counts = {row["ward_code"]: row for row in dossier_aggregates_by_ward(city, period)}
     rows = []
@@ -350,8 +410,6 @@ def monthly_dossiers(city: str, year: int) -> list[dict]:
 @cached()
 def documents_by_unit(city: str, period: Period) -> "pd.DataFrame":
     """E-documents sent in the period by issuing unit (agency): sent, signed, signed rate."""
-    import pandas as pd
-
     e = m.EDocument
     signed = _count_if(and_(e.signed_by_organisation.is_(True), e.signed_by_leader.is_(True)))
     query = (select(e.issuing_unit, func.count().label("sent"), signed.label("signed"))

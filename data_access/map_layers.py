@@ -1,24 +1,48 @@
 """What the map shows: the city's points (cameras, access points, key locations,
 open incidents, sensors) and per-ward metrics for the choropleth.
 
-Each function returns a DataFrame with lon/lat and the few columns the map
-filters or pops up; nothing else leaves the database.
+Which layers and metrics exist is declared in `domain/map_layers.py`: a layer
+names its query here (`source`), `layer_points` runs it. Each query returns a
+DataFrame with lon/lat and the few columns the map filters or pops up; nothing
+else leaves the database. `metric_values` computes a metric as its declaration says.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
-from data_access import lineage
 from data_access import models as m
 from data_access.cache import cached
 from data_access.db import connect
+from data_access.kpi import asset_aggregates_by_ward, dossier_aggregates_by_ward
+from domain import map_layers as registry
+from domain import periods
+from domain.city_time import city_today
+from domain.formulas import rate
 
-POINT_LAYERS = ("security", "traffic", "wifi", "key_locations", "incidents", "sensors")
-METRICS = ("camera_density", "ap_per_1000_households", "key_location_coverage", "online_dossier_rate",
-           "open_incidents")
+# Point queries by name, as layers name them in the registry's `source`.
+QUERIES: dict[str, Callable[..., pd.DataFrame]] = {}
+
+
+def point_query(function: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Make a (cached) point query available to registry layers under its function name."""
+    QUERIES[function.__name__] = function
+    return function
+
+
+def layer_points(city: str, layer: str) -> pd.DataFrame:
+    """The points of a registry layer: its `source` query with its `source_args`.
+
+    Raises ValueError for a layer the registry does not declare.
+    """
+    try:
+        spec = registry.point_layer(layer)
+    except KeyError:
+        raise ValueError(f"unknown map layer {layer!r}") from None
+    return QUERIES[spec.source](city, *spec.source_args)
 
 
 def _frame(which: str, query) -> pd.DataFrame:
@@ -27,137 +51,165 @@ def _frame(which: str, query) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+@point_query
 @cached()
 def camera_points(city: str, kind: str) -> pd.DataFrame:
     """Cameras of one kind (security or traffic): id, ward, lon/lat, status, owner, last seen."""
     c = m.Camera
     query = (select(c.id, c.ward_code, c.lon, c.lat, c.status, c.owner, c.last_seen)
-             .where(c.city_slug == city, c.kind == kind).order_by(c.id))
+             .where(c.city_slug == city, c.kind == kind, c.retired_at.is_(None)).order_by(c.id))
     return _frame("ioc", query)
 
 
+@point_query
 @cached()
 def access_point_points(city: str) -> pd.DataFrame:
+    """Internet access points: id, ward, lon/lat, kind, provider, status."""
     ap = m.AccessPoint
     query = (select(ap.id, ap.ward_code, ap.lon, ap.lat, ap.kind, ap.provider, ap.status)
-             .where(ap.city_slug == city).order_by(ap.id))
+             .where(ap.city_slug == city, ap.retired_at.is_(None)).order_by(ap.id))
     return _frame("ioc", query)
 
 
+@point_query
 @cached()
 def key_location_points(city: str) -> pd.DataFrame:
-    """Key locations with whether a security / traffic camera covers them."""
-    k, c = m.KeyLocation, m.Camera
+    """Key locations in service with whether a security / traffic camera in service covers them
+    (1/0, from the stored coverage pairs), and `covered`: 1 when either does."""
+    k, c, cov = m.KeyLocation, m.Camera, m.KeyLocationCoverage
 
     def covered(kind: str):
-        return exists().where(c.key_location_id == k.id, c.kind == kind)
+        return (exists().where(cov.key_location_id == k.id, c.id == cov.camera_id, c.kind == kind,
+                               c.retired_at.is_(None)))
 
     query = (select(k.id, k.ward_code, k.lon, k.lat, k.category, k.name,
                     case((covered("security"), 1), else_=0).label("security"),
-                    case((covered("traffic"), 1), else_=0).label("traffic"))
-             .where(k.city_slug == city).order_by(k.id))
+                    case((covered("traffic"), 1), else_=0).label("traffic"),
+                    case((or_(covered("security"), covered("traffic")), 1), else_=0).label("covered"))
+             .where(k.city_slug == city, k.retired_at.is_(None)).order_by(k.id))
     return _frame("ioc", query)
 
 
+@point_query
 @cached(ttl=60)
 def open_incident_points(city: str) -> pd.DataFrame:
+    """Open (not resolved) incidents, newest first: id, ward, lon/lat, category, severity, status, time."""
     i = m.Incident
     query = (select(i.id, i.ward_code, i.lon, i.lat, i.category, i.severity, i.status, i.reported_at)
              .where(i.city_slug == city, i.status != "resolved").order_by(i.reported_at.desc()))
     return _frame("ioc", query)
 
 
+@point_query
 @cached()
 def sensor_points(city: str) -> pd.DataFrame:
+    """Monitoring stations: id, ward, lon/lat, kind, name."""
     s = m.Sensor
-    return _frame("ioc", select(s.id, s.ward_code, s.lon, s.lat, s.kind, s.name).where(s.city_slug == city))
+    return _frame("ioc", select(s.id, s.ward_code, s.lon, s.lat, s.kind, s.name)
+                  .where(s.city_slug == city, s.retired_at.is_(None)))
+
+
+def ward_period(year: int | None = None) -> periods.Period:
+    """The period every ward figure describes (the map's choropleth and ward panel, the ward
+    page): `year`, by default the last complete year in the city."""
+    return periods.year(year or city_today().year - 1)
+
+
+def _open_at(moment: datetime):
+    """Incidents open at `moment`: reported before it and not resolved by then (an incident
+    marked resolved without a time counts as resolved)."""
+    i = m.Incident
+    return and_(i.reported_at < moment,
+                or_(i.resolved_at >= moment, and_(i.resolved_at.is_(None), i.status != "resolved")))
 
 
 @cached()
 def ward_metrics(city: str, year: int | None = None) -> pd.DataFrame:
-    """One row per ward: every choropleth metric (None where a ward has no data)."""
-    w, c, ap, k, i = m.Ward, m.Camera, m.AccessPoint, m.KeyLocation, m.Incident
-    cameras = (select(c.ward_code, func.count().label("n")).where(c.city_slug == city, c.kind == "security")
-               .group_by(c.ward_code).subquery())
-    points = (select(ap.ward_code, func.count().label("n")).where(ap.city_slug == city)
-              .group_by(ap.ward_code).subquery())
-    covered_ids = select(c.key_location_id).where(c.key_location_id.is_not(None), c.kind == "security")
-    locations = (select(k.ward_code, func.count().label("total"),
-                        func.sum(case((k.id.in_(covered_ids), 1), else_=0)).label("covered"))
-                 .where(k.city_slug == city).group_by(k.ward_code).subquery())
-    incidents = (select(i.ward_code, func.count().label("n")).where(i.city_slug == city, i.status != "resolved")
-                 .group_by(i.ward_code).subquery())
-    query = (select(w.gso_code, w.name, w.area_km2, w.households, w.population,
-                    func.coalesce(cameras.c.n, 0).label("cameras"), func.coalesce(points.c.n, 0).label("access_points"),
-                    locations.c.total.label("key_locations"), locations.c.covered.label("key_covered"),
-                    func.coalesce(incidents.c.n, 0).label("open_incidents"))
-             .outerjoin(cameras, cameras.c.ward_code == w.gso_code)
-             .outerjoin(points, points.c.ward_code == w.gso_code)
-             .outerjoin(locations, locations.c.ward_code == w.gso_code)
-             .outerjoin(incidents, incidents.c.ward_code == w.gso_code)
-             .where(w.city_slug == city).order_by(w.gso_code))
-    frame = _frame("ioc", query)
-    year = year or datetime.now().year - 1
-    d = m.Dossier
+    """One row per ward: every choropleth metric for the period `ward_period(year)` (None where a
+    ward has no data). The rule of the KPI engine, from its per-ward queries: stocks (cameras,
+    access points, key locations covered, open incidents) at the end of the period, dossiers
+    received in it; so a ward's row agrees with `compute_kpis(city, period, ward)`."""
+    period = ward_period(year)
+    w, i = m.Ward, m.Incident
+    frame = _frame("ioc", select(w.gso_code, w.name, w.area_km2, w.households, w.population)
+                   .where(w.city_slug == city).order_by(w.gso_code))
+    assets = {row["ward_code"]: row for row in asset_aggregates_by_ward(city, period)}
     # Dossiers of retired wards count for the ward they became (data_access.lineage).
-    code, mapping = lineage.mapped_ward(d.ward_code, city)
-    dossier_query = select(code.label("ward_code"), func.count().label("received"),
-                           func.sum(case((d.channel == "online", 1), else_=0)).label("online")).select_from(d)
-    if mapping is not None:
-        dossier_query = dossier_query.outerjoin(mapping, mapping.c.old_code == d.ward_code)
-    dossiers = _frame("kpi", dossier_query.where(d.city_slug == city, and_(d.received_at >= datetime(year, 1, 1),
-                                                                          d.received_at < datetime(year + 1, 1, 1)))
-                      .group_by(code))
-    frame = frame.merge(dossiers, how="left", left_on="gso_code", right_on="ward_code").drop(columns="ward_code")
-    return frame
+    dossiers = {row["ward_code"]: row for row in dossier_aggregates_by_ward(city, period)}
+    incidents = dict(_frame("ioc", select(i.ward_code, func.count()).where(i.city_slug == city, _open_at(period.end_dt))
+                            .group_by(i.ward_code)).itertuples(index=False))
+
+    def column(rows: dict[str, dict], key: str, missing: int | None = None) -> list:
+        return [rows[code][key] if code in rows else missing for code in frame["gso_code"]]
+
+    frame["cameras"] = column(assets, "security_total", 0)
+    frame["access_points"] = column(assets, "access_points", 0)
+    # A ward without key locations has no coverage (no data), not 0 %.
+    frame["key_locations"] = [n or None for n in column(assets, "key_locations")]
+    frame["key_covered"] = [covered if located else None
+                            for covered, located in zip(column(assets, "key_security_covered"), frame["key_locations"])]
+    frame["open_incidents"] = [incidents.get(code, 0) for code in frame["gso_code"]]
+    frame["received"] = column(dossiers, "received")
+    frame["online"] = column(dossiers, "online")
+    return frame.astype({"key_locations": float, "key_covered": float, "received": float, "online": float})
 
 
 def metric_values(wards: pd.DataFrame, metric: str) -> dict[str, float | None]:
-    """{ward code: value} of one choropleth metric; None = no data for that ward (not 0)."""
-    from data_access.formulas import rate
+    """{ward code: value} of one choropleth metric, computed as the registry declares it
+    from `ward_metrics` columns; None = no data for that ward (not 0).
 
-    def per(numerator, denominator, scale=1.0):
-        if denominator is None or pd.isna(denominator) or denominator <= 0 or pd.isna(numerator):
-            return None
-        return float(numerator) / float(denominator) * scale
-
-    values = {}
-    for row in wards.itertuples(index=False):
-        if metric == "camera_density":
-            value = per(row.cameras, row.area_km2)
-        elif metric == "ap_per_1000_households":
-            value = per(row.access_points, row.households, 1000)
-        elif metric == "key_location_coverage":
-            value = None if pd.isna(row.key_locations) else rate(row.key_covered, row.key_locations)
-        elif metric == "online_dossier_rate":
-            value = None if pd.isna(row.received) else rate(row.online, row.received)
-        elif metric == "open_incidents":
-            value = float(row.open_incidents)
-        else:
-            raise ValueError(f"unknown metric {metric!r}")
-        values[row.gso_code] = value
-    return values
+    Raises ValueError for a metric the registry does not declare.
+    """
+    try:
+        spec = registry.metric(metric)
+    except KeyError:
+        raise ValueError(f"unknown metric {metric!r}") from None
+    numerators = wards[spec.numerator].tolist()
+    denominators = wards[spec.denominator].tolist() if spec.denominator else [None] * len(wards)
+    return {code: _metric_value(spec, numerator, denominator)
+            for code, numerator, denominator in zip(wards["gso_code"], numerators, denominators)}
 
 
-@cached(ttl=60)
-def ward_open_incidents(ward: str, limit: int = 20) -> pd.DataFrame:
-    """The ward's open incidents, newest first."""
+def _metric_value(spec: registry.Metric, numerator, denominator) -> float | None:
+    if pd.isna(numerator):
+        return None
+    if spec.kind == registry.COUNT:
+        return float(numerator)
+    if denominator is None or pd.isna(denominator):
+        return None
+    if spec.kind == registry.RATE:
+        return rate(numerator, denominator)
+    if denominator <= 0:
+        return None
+    return float(numerator) / float(denominator) * spec.scale
+
+
+@cached()
+def ward_open_incidents(ward: str, period: periods.Period, limit: int = 20) -> tuple[int, pd.DataFrame]:
+    """The ward's incidents open at the end of the period: how many, and the newest `limit` of them."""
     i = m.Incident
-    return _frame("ioc", select(i.id, i.category, i.severity, i.status, i.summary, i.reported_at)
-                  .where(i.ward_code == ward, i.status != "resolved").order_by(i.reported_at.desc()).limit(limit))
+    where = and_(i.ward_code == ward, _open_at(period.end_dt))
+    with connect("ioc") as connection:
+        count = connection.execute(select(func.count()).where(where)).scalar_one()
+    rows = _frame("ioc", select(i.id, i.category, i.severity, i.summary, i.reported_at)
+                  .where(where).order_by(i.reported_at.desc()).limit(limit))
+    return int(count), rows
 
 
-@cached(ttl=60)
-def ward_citizen_reports(ward: str, now: datetime) -> dict[str, int]:
-    """Citizen reports of the ward in the last 12 months: received, answered, answered late, open, overdue."""
+@cached()
+def ward_citizen_reports(ward: str, period: periods.Period) -> dict[str, int]:
+    """Citizen reports of the ward received in the period, and where they stood at its end:
+    received, answered, answered late, open (not yet due), overdue."""
     r = m.CitizenReport
-    since = now.replace(year=now.year - 1)
+    end = period.end_dt
+    answered = and_(r.answered_at.is_not(None), r.answered_at < end)
+    unanswered = or_(r.answered_at.is_(None), r.answered_at >= end)
     query = select(
         func.count().label("received"),
-        func.coalesce(func.sum(case((r.answered_at.is_not(None), 1), else_=0)), 0).label("answered"),
-        func.coalesce(func.sum(case((r.answered_at > r.due_at, 1), else_=0)), 0).label("answered_late"),
-        func.coalesce(func.sum(case((and_(r.answered_at.is_(None), r.due_at >= now), 1), else_=0)), 0).label("open"),
-        func.coalesce(func.sum(case((and_(r.answered_at.is_(None), r.due_at < now), 1), else_=0)), 0).label("overdue"),
-    ).where(r.ward_code == ward, r.received_at >= since)
+        func.coalesce(func.sum(case((answered, 1), else_=0)), 0).label("answered"),
+        func.coalesce(func.sum(case((and_(answered, r.answered_at > r.due_at), 1), else_=0)), 0).label("answered_late"),
+        func.coalesce(func.sum(case((and_(unanswered, r.due_at >= end), 1), else_=0)), 0).label("open"),
+        func.coalesce(func.sum(case((and_(unanswered, r.due_at < end), 1), else_=0)), 0).label("overdue"),
+    ).where(r.ward_code == ward, r.received_at >= period.start_dt, r.received_at < end)
     with connect("ioc") as connection:
         return {k: int(v) for k, v in connection.execute(query).mappings().one().items()}

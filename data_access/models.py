@@ -8,12 +8,25 @@ crosses between them: a ward is referred to by its GSO code in both.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from domain.city_time import to_utc
 
 
 # Named constraints, so that migrations can drop or alter them on SQLite (batch mode) too.
@@ -23,6 +36,26 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant, stored in UTC: `timestamptz` on PostgreSQL; on SQLite the plain text
+    SQLAlchemy writes, every value of the column being UTC. Python code reads aware UTC
+    datetimes; a naive one written is city wall time (`domain.city_time.to_utc`), the rule
+    for times from outside — the app's own code never makes naive times (a test greps)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = to_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class IocBase(DeclarativeBase):
@@ -50,7 +83,7 @@ class City(IocBase):
     outline_geojson: Mapped[str] = mapped_column(Text)
     boundaries_schematic: Mapped[bool] = mapped_column(Boolean, default=True)
     data_origin: Mapped[str] = mapped_column(String(20), default="demo")
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Ward(IocBase):
@@ -68,38 +101,55 @@ class Ward(IocBase):
     households: Mapped[int | None] = mapped_column(Integer)
 
 
+# Assets (key locations, cameras, access points, sensors) carry the id their source system gives
+# them (`external_id`, unique per city and kind: imports and the live feed find them by it) and
+# `retired_at`: an asset a city's inventory no longer lists is kept for history (status samples,
+# readings, incidents refer to it) but is neither counted from that instant on nor drawn.
+# `ward_code` is empty for a point inside the city that no ward polygon holds (a gap between
+# imported boundaries); the data quality page lists those.
+
 class KeyLocation(IocBase):
     __tablename__ = "key_location"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"), index=True)
-    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("ward.gso_code"), index=True)
     category: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(160))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("city_slug", "external_id"),)
 
 
 class Camera(IocBase):
     __tablename__ = "camera"
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(160))
     kind: Mapped[str] = mapped_column(String(10))
-    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("ward.gso_code"), index=True)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12))
     installed_on: Mapped[date] = mapped_column(Date)
     owner: Mapped[str] = mapped_column(String(12))
+    # The demo's hint of which key location a camera was placed for; coverage is computed from
+    # positions (`key_location_coverage`), never read from here.
     key_location_id: Mapped[int | None] = mapped_column(ForeignKey("key_location.id"), index=True)
-    last_seen: Mapped[datetime | None] = mapped_column(DateTime)
-    __table_args__ = (Index("ix_camera_city_kind_installed", "city_slug", "kind", "installed_on"),)
+    last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # status as of (import/sync)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_camera_city_kind_installed", "city_slug", "kind", "installed_on"),
+                      UniqueConstraint("city_slug", "external_id"))
 
 
 class CameraStatusSample(IocBase):
     __tablename__ = "camera_status_sample"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id"))
-    sampled_at: Mapped[datetime] = mapped_column(DateTime)
+    sampled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12))
     __table_args__ = (Index("ix_camera_status_sample_camera_time", "camera_id", "sampled_at"),)
 
@@ -108,7 +158,8 @@ class AccessPoint(IocBase):
     __tablename__ = "access_point"
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"))
-    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("ward.gso_code"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     provider: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(160))
@@ -116,7 +167,10 @@ class AccessPoint(IocBase):
     lat: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(12))
     installed_on: Mapped[date] = mapped_column(Date)
-    __table_args__ = (Index("ix_access_point_city_installed", "city_slug", "installed_on"),)
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # status as of (import/sync)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_access_point_city_installed", "city_slug", "installed_on"),
+                      UniqueConstraint("city_slug", "external_id"))
 
 
 class Incident(IocBase):
@@ -129,8 +183,8 @@ class Incident(IocBase):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     summary: Mapped[str] = mapped_column(String(240))
-    reported_at: Mapped[datetime] = mapped_column(DateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12))
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     __table_args__ = (Index("ix_incident_city_reported", "city_slug", "reported_at"),)
@@ -143,9 +197,9 @@ class CitizenReport(IocBase):
     ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(30))
-    received_at: Mapped[datetime] = mapped_column(DateTime)
-    due_at: Mapped[datetime] = mapped_column(DateTime)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(12))
     __table_args__ = (Index("ix_citizen_report_city_received", "city_slug", "received_at"),)
 
@@ -154,23 +208,38 @@ class Sensor(IocBase):
     __tablename__ = "sensor"
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     city_slug: Mapped[str] = mapped_column(ForeignKey("city.slug"), index=True)
-    ward_code: Mapped[str] = mapped_column(ForeignKey("ward.gso_code"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("ward.gso_code"))
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(160))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     installed_on: Mapped[date] = mapped_column(Date)
+    parameters: Mapped[str | None] = mapped_column(String(60))  # "pm25,pm10"; empty = all of its kind
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("city_slug", "external_id"),)
 
 
 class Reading(IocBase):
     __tablename__ = "reading"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sensor_id: Mapped[str] = mapped_column(ForeignKey("sensor.id"))
-    measured_at: Mapped[datetime] = mapped_column(DateTime)
+    measured_at: Mapped[datetime] = mapped_column(UtcDateTime)
     parameter: Mapped[str] = mapped_column(String(12))
     value: Mapped[float] = mapped_column(Float)
     __table_args__ = (Index("ux_reading_sensor_time_parameter", "sensor_id", "measured_at", "parameter",
                             unique=True),)
+
+
+class KeyLocationCoverage(IocBase):
+    """A camera within the coverage radius of a key location (`COVERAGE_RADIUS_M`), computed from
+    their positions with a spatial index (`loaders.coverage`) whenever cameras or key locations
+    change, so that the KPIs and the map read coverage in SQL. Every camera is paired, retired or
+    not: a period counts the cameras in place at its end."""
+    __tablename__ = "key_location_coverage"
+    key_location_id: Mapped[int] = mapped_column(ForeignKey("key_location.id"), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("camera.id"), primary_key=True, index=True)
+    distance_m: Mapped[float] = mapped_column(Float)
 
 
 class IngestCounter(IocBase):
@@ -179,7 +248,7 @@ class IngestCounter(IocBase):
     __tablename__ = "ingest_counter"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class UnitBoundary(IocBase):
@@ -194,8 +263,19 @@ class UnitBoundary(IocBase):
     area_km2: Mapped[float] = mapped_column(Float)
     source_file: Mapped[str] = mapped_column(String(255))
     source_crs: Mapped[str] = mapped_column(String(120))
-    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
     imported_by: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarDay(IocBase):
+    """A day the working calendar overrides: an extra day off or a make-up working day the
+    government announced and the `holidays` library does not list yet (national, all cities)."""
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(String(240), default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --- KPI ---------------------------------------------------------------------------------
@@ -237,7 +317,7 @@ class Observation(KpiBase):
     ward_code: Mapped[str | None] = mapped_column(String(10))
     value: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(240))
-    as_of: Mapped[datetime] = mapped_column(DateTime)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         UniqueConstraint("city_slug", "indicator_code", "period", "ward_code"),
         Index("ix_observation_lookup", "city_slug", "indicator_code", "period_start"),
@@ -264,9 +344,9 @@ class Dossier(KpiBase):
     ward_code: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(8))
     level: Mapped[int | None] = mapped_column(Integer)
-    received_at: Mapped[datetime] = mapped_column(DateTime)
-    promised_at: Mapped[datetime] = mapped_column(DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    promised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     digitised: Mapped[bool] = mapped_column(Boolean)
     fee_required: Mapped[bool] = mapped_column(Boolean)
     paid_online: Mapped[bool] = mapped_column(Boolean)
@@ -280,7 +360,7 @@ class EDocument(KpiBase):
     __tablename__ = "e_document"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     city_slug: Mapped[str] = mapped_column(String(40))
-    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     issuing_unit: Mapped[str] = mapped_column(String(60))
     signed_by_organisation: Mapped[bool] = mapped_column(Boolean)
     signed_by_leader: Mapped[bool] = mapped_column(Boolean)
@@ -309,24 +389,139 @@ class AppUser(IocBase):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AuditEvent(IocBase):
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(String(500), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
 
 
+class AppSession(IocBase):
+    """A signed-in session, kept on the server: the cookie holds only a random id, whose
+    SHA-256 is the key here. Deleting the row ends the session on every worker at once
+    (logout, a password, role or account change, an admin ending it)."""
+    __tablename__ = "app_session"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(120), default="")
+
+
+class RateCounter(IocBase):
+    """A fixed-window counter shared by every worker (login attempts per address and per
+    user name) when no Redis is configured: one atomic upsert per hit."""
+    __tablename__ = "rate_counter"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    window_ends: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class CacheGeneration(IocBase):
+    """Bumped by every applied import (`loaders.apply`); each worker reads it every few
+    seconds and drops its in-process cache when it changed."""
+    __tablename__ = "cache_generation"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiToken(IocBase):
+    """A token a machine client (another city system) sends as `Authorization: Bearer ...` to
+    read the API routes its scopes grant (`security.api_tokens`). Only the token's SHA-256 is
+    kept: the token itself is shown once, when created. Revoked tokens stay, for the record."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertRule(IocBase):
+    """A rule that raises alerts (`domain.alerts` evaluates it, `loaders.alerts` writes): its kind,
+    subject and thresholds (`params`, JSON, checked by `domain.alerts.validate_rule`), severity, who
+    hears of it in escalation order (`recipients`, tiers "role:staff,user:an > email:x@y") and the
+    message in both languages. Imported and exported with `manage.py alert-rules`."""
+    __tablename__ = "alert_rule"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    city_slug: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(10))
+    recipients: Mapped[str] = mapped_column(String(500))
+    escalate_after_min: Mapped[int | None] = mapped_column(Integer)
+    message_vi: Mapped[str] = mapped_column(String(500))
+    message_en: Mapped[str] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class Alert(IocBase):
+    """One alert of a rule about one subject (a station's parameter, a ward, an incident).
+    `open_key` ("<rule id>:<subject>") is set while the alert is not closed and unique, so the
+    database itself keeps one open alert per rule and subject (no storms); closing empties it."""
+    __tablename__ = "alert"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(120))
+    open_key: Mapped[str | None] = mapped_column(String(140), unique=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float | None] = mapped_column(Float)
+    baseline: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_breach_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    clear_streak: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ack_note: Mapped[str] = mapped_column(String(500), default="")
+    snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AlertOutbox(IocBase):
+    """A notification to deliver (in-app, e-mail, webhook), kept until delivered: failed attempts
+    are retried with backoff (`next_attempt_at`), never dropped. `dedupe_key` makes a notification
+    of one alert event to one recipient exist once, however often the evaluation runs."""
+    __tablename__ = "alert_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    event: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class DossierMonthly(KpiBase):
     """Dossier counts per city, ward, month received, level and channel: a roll-up of `dossier`
-    rebuilt by `data_access.rollups.refresh_dossier_rollup` whenever dossiers are written.
+    rebuilt by `loaders.rollups.refresh_dossier_rollup` whenever dossiers are written.
     Every period the pages offer (year, quarter, month) is a union of whole months."""
     __tablename__ = "dossier_monthly"
     city_slug: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -370,5 +565,5 @@ class Deck(KpiBase):
     period: Mapped[str] = mapped_column(String(10))
     slides: Mapped[str] = mapped_column(Text)
     saved_by: Mapped[str] = mapped_column(String(64))
-    saved_at: Mapped[datetime] = mapped_column(DateTime)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("city_slug", "name"),)

@@ -6,24 +6,29 @@ screens poll the same city."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 
-import settings
 from data_access.cache import cached
+from data_access.calendar import work_calendar
 from data_access.db import connect
+from data_access.local_time import local_date
 from data_access.models import (
-    AccessPoint, Camera, CameraStatusSample, CitizenReport, Incident, Reading, Sensor, Ward,
+    AccessPoint,
+    Camera,
+    CameraStatusSample,
+    CitizenReport,
+    Incident,
+    IngestCounter,
+    Reading,
+    Sensor,
+    Ward,
 )
-from data_access.working_days import working_days_left
+from domain.city_time import city_midnight, city_today
+from domain.incidents import sla_state
 
-INCIDENT_CATEGORIES = ("traffic_accident", "public_order", "infrastructure", "flooding", "fire", "environment")
-SEVERITIES = ("low", "medium", "high", "critical")
-URGENT_SEVERITIES = ("high", "critical")
-INCIDENT_STATUSES = ("open", "in_progress", "resolved")
-SLA_DUE_SOON_SHARE = 0.75
 LIVE_TTL = 30
 PROBE_TTL = 3
 # The cached functions take `version`, the panel's data fingerprint from `live_state`:
@@ -31,50 +36,28 @@ PROBE_TTL = 3
 # while every screen showing the same data shares one computation.
 
 
-def sla_hours() -> dict[str, float]:
-    """Hours allowed to resolve an incident, by severity (setting OPS_SLA_HOURS)."""
-    raw = settings.get("OPS_SLA_HOURS")
-    hours: dict[str, float] = {}
-    for pair in raw.split(","):
-        name, _, value = pair.partition("=")
-        name = name.strip()
-        if name not in SEVERITIES:
-            raise ValueError(f"OPS_SLA_HOURS: unknown severity {name!r} in {raw!r}")
-        try:
-            hours[name] = float(value)
-        except ValueError:
-            raise ValueError(f"OPS_SLA_HOURS: {value!r} is not a number of hours") from None
-        if hours[name] <= 0:
-            raise ValueError(f"OPS_SLA_HOURS: hours must be positive, got {value!r}")
-    missing = set(SEVERITIES) - set(hours)
-    if missing:
-        raise ValueError(f"OPS_SLA_HOURS: no hours for {', '.join(sorted(missing))}")
-    return hours
 
-
-def sla_state(age_hours: float, severity: str, allowed: dict[str, float]) -> str:
-    """'breached' past the allowed time, 'due_soon' after three quarters of it, else 'ok'."""
-    limit = allowed[severity]
-    if age_hours > limit:
-        return "breached"
-    if age_hours >= SLA_DUE_SOON_SHARE * limit:
-        return "due_soon"
-    return "ok"
+LIVE_FEEDS = ("incidents", "camera_status", "sensors")
 
 
 @dataclass(frozen=True)
 class LiveState:
-    """Fingerprints of each panel's data (a panel redraws only when its own changes)
-    and the time of the newest event, which decides whether the page is stale."""
+    """Fingerprints of each panel's data (a panel redraws only when its own changes) and
+    the newest record of each live feed (LIVE_FEEDS), which says which feed, if any, is late."""
     versions: dict[str, str]
-    newest_at: datetime | None
+    feeds: dict[str, datetime | None]
+
+    @property
+    def newest_at(self) -> datetime | None:
+        times = [moment for moment in self.feeds.values() if moment is not None]
+        return max(times) if times else None
 
 
 def _city_sensor_latest(city: str):
     latest = (select(func.max(Reading.measured_at)).where(Reading.sensor_id == Sensor.id)
               .correlate(Sensor).scalar_subquery())
     return select(Sensor.id, Sensor.kind, Sensor.name, Sensor.ward_code, latest.label("last_at")) \
-        .where(Sensor.city_slug == city)
+        .where(Sensor.city_slug == city, Sensor.retired_at.is_(None))
 
 
 @cached(ttl=PROBE_TTL)
@@ -90,17 +73,23 @@ def live_state(city: str) -> LiveState:
         ).where(Incident.city_slug == city)).one()
         cameras = connection.execute(select(
             func.max(Camera.last_seen), func.sum(case((Camera.status == "online", 1), else_=0)),
-            func.count()).where(Camera.city_slug == city)).one()
+            func.count()).where(Camera.city_slug == city, Camera.retired_at.is_(None))).one()
         samples = connection.execute(select(func.max(CameraStatusSample.id))).scalar()
         points = connection.execute(select(
             func.sum(case((AccessPoint.status == "active", 1), else_=0)), func.count())
-            .where(AccessPoint.city_slug == city)).one()
+            .where(AccessPoint.city_slug == city, AccessPoint.retired_at.is_(None))).one()
         reports = connection.execute(select(
             func.count(), func.max(CitizenReport.received_at), func.max(CitizenReport.answered_at))
             .where(CitizenReport.city_slug == city)).one()
         sensors = _city_sensor_latest(city).subquery()
         readings = connection.execute(select(func.max(sensors.c.last_at))).scalar()
-    times = [t for t in (incidents[1], incidents[2], cameras[0], reports[1], reports[2], readings) if t is not None]
+        sampled = connection.execute(select(func.max(CameraStatusSample.sampled_at))
+                                     .join(Camera, Camera.id == CameraStatusSample.camera_id)
+                                     .where(Camera.city_slug == city, Camera.retired_at.is_(None))).scalar()
+    reported = [t for t in (incidents[1], incidents[2]) if t is not None]
+    heard = [t for t in (cameras[0], sampled) if t is not None]
+    feeds = {"incidents": max(reported) if reported else None, "camera_status": max(heard) if heard else None,
+             "sensors": readings}
     versions = {
         "incidents": "|".join(map(str, incidents)),
         "cameras": "|".join(map(str, (*cameras, samples))),
@@ -108,7 +97,7 @@ def live_state(city: str) -> LiveState:
         "reports": "|".join(map(str, reports)),
         "environment": str(readings),
     }
-    return LiveState(versions, max(times) if times else None)
+    return LiveState(versions, feeds)
 
 
 @cached(ttl=LIVE_TTL)
@@ -148,7 +137,7 @@ def recent_events(city: str, limit: int = 20, version: str = "") -> pd.DataFrame
         .where(Incident.city_slug == city, Incident.resolved_at.is_not(None))
     offline = select(Camera.last_seen.label("at"), literal("camera_offline").label("kind"),
                      Camera.id.label("ref"), Camera.kind, literal("").label("level"), Camera.ward_code) \
-        .where(Camera.city_slug == city, Camera.status == "offline", Camera.last_seen.is_not(None))
+        .where(Camera.city_slug == city, Camera.retired_at.is_(None), Camera.status == "offline", Camera.last_seen.is_not(None))
     newest_each = [select(part.order_by(part.selected_columns.at.desc()).limit(limit).subquery())
                    for part in (new, resolved, offline)]
     events = union_all(*newest_each).subquery()
@@ -198,7 +187,8 @@ def reports_near_deadline(city: str, now: datetime, limit: int = 10, version: st
     with connect("ioc") as connection:
         frame = pd.DataFrame(connection.execute(query).mappings().all(),
                              columns=["id", "category", "channel", "received_at", "due_at", "ward_name"])
-    frame["working_days_left"] = [working_days_left(now, due) for due in frame["due_at"]]
+    calendar = work_calendar()
+    frame["working_days_left"] = [calendar.working_days_left(now, due) for due in frame["due_at"]]
     return frame
 
 
@@ -206,7 +196,7 @@ def reports_near_deadline(city: str, now: datetime, limit: int = 10, version: st
 def camera_status_counts(city: str, version: str = "") -> pd.DataFrame:
     """Cameras by kind and status right now."""
     query = (select(Camera.kind, Camera.status, func.count().label("n"))
-             .where(Camera.city_slug == city).group_by(Camera.kind, Camera.status))
+             .where(Camera.city_slug == city, Camera.retired_at.is_(None)).group_by(Camera.kind, Camera.status))
     with connect("ioc") as connection:
         return pd.DataFrame(connection.execute(query).mappings().all(), columns=["kind", "status", "n"])
 
@@ -216,7 +206,7 @@ def camera_online_by_ward(city: str, version: str = "") -> pd.DataFrame:
     """Online share of each ward's cameras, lowest first."""
     online = func.sum(case((Camera.status == "online", 1), else_=0))
     query = (select(Ward.gso_code, Ward.name, func.count().label("total"), online.label("online"))
-             .join(Ward, Ward.gso_code == Camera.ward_code).where(Camera.city_slug == city)
+             .join(Ward, Ward.gso_code == Camera.ward_code).where(Camera.city_slug == city, Camera.retired_at.is_(None))
              .group_by(Ward.gso_code, Ward.name))
     with connect("ioc") as connection:
         frame = pd.DataFrame(connection.execute(query).mappings().all(),
@@ -227,17 +217,17 @@ def camera_online_by_ward(city: str, version: str = "") -> pd.DataFrame:
 
 @cached(ttl=LIVE_TTL)
 def camera_uptime_by_day(city: str, now: datetime, days: int = 7, version: str = "") -> pd.DataFrame:
-    """Share of status samples that found the camera online, per day, for the `days`
-    calendar days before today and today so far."""
-    day = func.date(CameraStatusSample.sampled_at)
-    query = (select(day.label("day"), func.count().label("samples"),
-                    func.sum(case((CameraStatusSample.status == "online", 1), else_=0)).label("online"))
-             .join(Camera, Camera.id == CameraStatusSample.camera_id)
-             .where(Camera.city_slug == city,
-                    CameraStatusSample.sampled_at >= datetime.combine(now.date() - timedelta(days=days), time.min),
-                    CameraStatusSample.sampled_at <= now)
-             .group_by(day).order_by(day))
+    """Share of status samples that found the camera online, per city day, for the `days`
+    days before today and today so far."""
     with connect("ioc") as connection:
+        day = local_date(CameraStatusSample.sampled_at, connection.dialect.name)
+        query = (select(day.label("day"), func.count().label("samples"),
+                        func.sum(case((CameraStatusSample.status == "online", 1), else_=0)).label("online"))
+                 .join(Camera, Camera.id == CameraStatusSample.camera_id)
+                 .where(Camera.city_slug == city, Camera.retired_at.is_(None),
+                        CameraStatusSample.sampled_at >= city_midnight(city_today(now=now) - timedelta(days=days)),
+                        CameraStatusSample.sampled_at <= now)
+                 .group_by(day).order_by(day))
         frame = pd.DataFrame(connection.execute(query).mappings().all(), columns=["day", "samples", "online"])
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     frame["share"] = frame["online"] / frame["samples"] * 100
@@ -250,7 +240,7 @@ def cameras_offline_longest(city: str, limit: int = 10, version: str = "") -> pd
     never = case((Camera.last_seen.is_(None), 0), else_=1)
     query = (select(Camera.id, Camera.kind, Camera.status, Camera.last_seen, Ward.name.label("ward_name"))
              .join(Ward, Ward.gso_code == Camera.ward_code)
-             .where(Camera.city_slug == city, Camera.status != "online")
+             .where(Camera.city_slug == city, Camera.retired_at.is_(None), Camera.status != "online")
              .order_by(never, Camera.last_seen, Camera.id).limit(limit))
     with connect("ioc") as connection:
         return pd.DataFrame(connection.execute(query).mappings().all(),
@@ -261,7 +251,7 @@ def cameras_offline_longest(city: str, limit: int = 10, version: str = "") -> pd
 def access_point_status(city: str, version: str = "") -> pd.DataFrame:
     """Public wifi and internet access points by kind, provider and status."""
     query = (select(AccessPoint.kind, AccessPoint.provider, AccessPoint.status, func.count().label("n"))
-             .where(AccessPoint.city_slug == city)
+             .where(AccessPoint.city_slug == city, AccessPoint.retired_at.is_(None))
              .group_by(AccessPoint.kind, AccessPoint.provider, AccessPoint.status))
     with connect("ioc") as connection:
         return pd.DataFrame(connection.execute(query).mappings().all(), columns=["kind", "provider", "status", "n"])
@@ -292,3 +282,9 @@ def environment_latest(city: str, version: str = "") -> tuple[pd.DataFrame, date
                              columns=["sensor_id", "kind", "name", "ward_code", "ward_name", "last_at", "parameter",
                                       "mean", "n"])
     return frame, newest
+
+
+def ingest_counters() -> dict[str, int]:
+    """Totals since the database was made: accepted.<kind> and rejected.<reason>."""
+    with connect("ioc") as connection:
+        return dict(connection.execute(select(IngestCounter.name, IngestCounter.value)).all())

@@ -18,12 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import models as m
 from data_access.db import DatabaseUnavailable, get_engine, init_db, insert_frame, table_named
-from data_access.indicators import CATALOG
-from data_access.rollups import refresh_dossier_rollup
 from demo import ioc_records as ioc
 from demo import kpi_records as kpi
 from demo.cities import CITIES, CityProfile
+from domain.city_time import to_city, utc_now
+from domain.indicators import CATALOG
 from geo.schematic import area_km2, city_outline, schematic_wards, to_geojson_geometry
+from loaders.coverage import refresh_coverage
+from loaders.rollups import refresh_dossier_rollup
 
 Progress = Callable[[str], None]
 
@@ -57,7 +59,8 @@ def generate(profile: CityProfile, seed: int, now: datetime, progress: Progress)
         "centre_lon": profile.centre[0], "centre_lat": profile.centre[1],
         "area_km2": round(area_km2(outline), 2),
         "outline_geojson": json.dumps(to_geojson_geometry(outline)),
-        "boundaries_schematic": True, "data_origin": "demo", "updated_at": pd.Timestamp(now),
+        "boundaries_schematic": True, "data_origin": profile.data_origin,
+        "updated_at": pd.Timestamp(now),
     }])
     city["updated_at"] = city["updated_at"].astype("datetime64[us]")
     progress("cameras")
@@ -101,6 +104,7 @@ def _delete_city(connection, slug: str, which: str) -> None:
         camera_ids = select(m.Camera.id).where(m.Camera.city_slug == slug)
         connection.execute(delete(m.Reading).where(m.Reading.sensor_id.in_(sensor_ids)))
         connection.execute(delete(m.CameraStatusSample).where(m.CameraStatusSample.camera_id.in_(camera_ids)))
+        connection.execute(delete(m.KeyLocationCoverage).where(m.KeyLocationCoverage.camera_id.in_(camera_ids)))
         for model in (m.Sensor, m.Camera, m.KeyLocation, m.AccessPoint, m.Incident, m.CitizenReport, m.Ward):
             connection.execute(delete(model).where(model.city_slug == slug))
         connection.execute(delete(m.City).where(m.City.slug == slug))
@@ -153,6 +157,8 @@ def write(tables: dict[str, pd.DataFrame], slug: str, progress: Progress) -> dic
                     counts[name] = insert_frame(connection, name, frame)
                 if which == "kpi":
                     counts["dossier_monthly"] = refresh_dossier_rollup(connection, slug)
+                else:
+                    counts["key_location_coverage"] = refresh_coverage(connection, slug)
     except SQLAlchemyError as exc:
         raise DatabaseUnavailable(f"demo build failed while writing: {str(exc).splitlines()[0][:200]}") from exc
     return counts
@@ -164,9 +170,10 @@ def _table_columns_present(name: str, frame: pd.DataFrame) -> list[str]:
 
 def build_city(slug: str, seed: int = 2022, now: datetime | None = None,
                progress: Progress = lambda _step: None) -> BuildSummary:
-    """Generate and store the demo data of one city."""
+    """Generate and store the demo data of one city. `now` is city wall time when naive."""
     if slug not in CITIES:
         raise ValueError(f"unknown city {slug!r}; choose one of {', '.join(CITIES)}")
-    now = now or datetime.now().replace(second=0, microsecond=0)
-    tables = generate(CITIES[slug], seed, now, progress)
+    # The generators work in city wall time (office hours, days, years); insert_frame stores UTC.
+    now = to_city(now or utc_now()).replace(tzinfo=None) if (now is None or now.tzinfo) else now
+    tables = generate(CITIES[slug], seed, now.replace(second=0, microsecond=0), progress)
     return BuildSummary(city=slug, rows=write(tables, slug, progress))

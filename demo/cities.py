@@ -2,9 +2,18 @@
 
 TP Thanh Hóa's 2022 figures are the ones reported in the source articles
 (../shared/FACTS.md, seeds 000/002/004); the demo builder generates raw
-records whose computed KPIs reproduce them exactly. Other years, and the two
-other cities, are plausible demo series: the UI labels the data as demo.
-Targets are the city's own (seed 002).
+records whose computed KPIs reproduce them exactly. Its other years are
+plausible demo series. Targets are the city's own (seed 002).
+
+TP Nam Định and TP Chí Linh have demo series of their own, sized to their
+population and area and shaped by what their articles report (seed 001: IOC
+and smart-city services piloted from 2020, online and paperless meetings at the
+city's units, e-government support piloted in wards Quang Trung and Thống Nhất
+and 4 schools; seed 003: 19 communes and wards, ~283 km², e-documents sent with
+digital signatures across the city from 2020, IOC, security and traffic cameras,
+video conference to all 19 communes and a citizen Q&A portal as the 2020-2025
+priorities). Only the figures an article states carry its source; the rest is
+demo. `data_origin` tells the UI which of these a city's data is.
 """
 from __future__ import annotations
 
@@ -18,6 +27,11 @@ SOURCE_002 = "Dự thảo Đề án TP Thanh Hóa thành đô thị thông minh 
 SOURCE_004 = "Báo Thanh Hóa điện tử (baothanhhoa.vn)"
 SOURCE_003 = "Báo về TP Chí Linh: xây dựng đô thị thông minh, chính quyền điện tử"
 SOURCE_DEMO = "Dữ liệu minh họa (demo)"
+
+# The city table's `data_origin` of a demo city (components/shell.py words the banner from it):
+ORIGIN_DEMO = "demo"  # demo series, no published figure in them
+ORIGIN_DEMO_SOURCED = "demo-sourced"  # demo series with a few published figures, each with its source
+ORIGIN_CALIBRATED = "demo-calibrated-{year}"  # the year's figures reproduce the published ones
 
 YEARS = (2020, 2021, 2022, 2023, 2024, 2025, 2026)
 
@@ -33,14 +47,28 @@ class CityProfile:
     centre: tuple[float, float]
     area_km2: float
     population: int
-    scale: float
     yearly: dict[str, dict[int, float]]
     observed: dict[str, dict[int, tuple[float, str]]]
     targets: dict[str, dict[int, tuple[float, str, str]]] = field(default_factory=dict)
+    calibrated_year: int | None = None  # the year whose computed KPIs reproduce published figures
 
     @property
     def ward_path(self) -> Path:
         return WARD_DIR / self.ward_file
+
+    @property
+    def published_sources(self) -> set[str]:
+        """Sources other than demo among the city's observations and targets."""
+        sources = {source for series in self.observed.values() for _value, source in series.values()}
+        sources |= {source for by_year in self.targets.values() for *_rest, source in by_year.values()}
+        return sources - {SOURCE_DEMO}
+
+    @property
+    def data_origin(self) -> str:
+        """What the city table records about where the demo figures come from."""
+        if self.calibrated_year is not None:
+            return ORIGIN_CALIBRATED.format(year=self.calibrated_year)
+        return ORIGIN_DEMO_SOURCED if self.published_sources else ORIGIN_DEMO
 
 
 def _series(values: tuple[float, ...]) -> dict[int, float]:
@@ -122,52 +150,150 @@ THANH_HOA_TARGETS: dict[str, dict[int, tuple[float, str, str]]] = {
 }
 
 
-def _scaled(yearly: dict[str, dict[int, float]], scale: float) -> dict[str, dict[int, float]]:
-    """Counts scaled to a smaller city; rates and late counts kept as they are."""
-    keep = {"key_security_rate", "key_traffic_rate", "offline_late_rate", "digitised_rate",
-            "documents_signed_rate", "meetings_electronic_rate", "pm25_base",
-            "level3_late", "level4_late"}
-    return {
-        name: {year: (value if name in keep else max(1, round(value * scale)))
-               for year, value in series.items()}
-        for name, series in yearly.items()
-    }
+# The two other cities side by side, each series as (TP Nam Định, TP Chí Linh), 2020 → 2026;
+# a single number is a stock or setting at the end of 2019. Side by side so that their
+# curves are seen to differ from each other (and from Thanh Hóa's above).
+# Nam Định (240,000 people on 46 km², 21 wards): a dense, older provincial capital with
+# many cameras already installed by households and businesses, the IOC and online,
+# paperless meetings piloted from 2020 (seed 001). Chí Linh (225,000 people on 283 km²,
+# 19 communes and wards, a city since 2019): semi-rural, industry (Phả Lại power plant)
+# and tourism (Côn Sơn - Kiếp Bạc), few cameras before 2020 and cameras, IOC and a
+# citizen Q&A portal as its 2020-2025 priorities (seed 003).
+_PAIRED_YEARLY: dict[str, tuple] = {
+    "security_stock_before": (7_400, 2_100),
+    "security_installed": ((260, 310, 350, 390, 420, 440, 400),
+                           (380, 520, 640, 720, 680, 600, 520)),
+    "traffic_stock_before": (80, 25),
+    "traffic_installed": ((40, 45, 50, 45, 40, 35, 30),
+                          (30, 45, 55, 50, 40, 30, 25)),
+    "key_locations": (230, 260),
+    "key_security_rate": ((42, 50, 58, 66, 72, 76, 79),
+                          (18, 30, 44, 56, 65, 72, 77)),
+    "key_traffic_rate": ((30, 38, 47, 55, 62, 67, 70),
+                         (10, 19, 30, 41, 50, 57, 62)),
+    "access_points": ((1_180, 1_290, 1_410, 1_480, 1_540, 1_590, 1_630),
+                      (720, 830, 960, 1_060, 1_150, 1_230, 1_290)),
+    "free_wifi": ((8, 12, 17, 21, 25, 28, 30),
+                  (6, 11, 18, 24, 30, 34, 37)),
+    "procedures_total": ((285, 301, 318, 326, 331, 336, 338),
+                         (270, 289, 305, 314, 321, 327, 330)),
+    "procedures_online": ((55, 78, 101, 148, 196, 238, 262),
+                          (38, 60, 86, 132, 178, 221, 248)),
+    "dossiers_total": ((13_500, 14_600, 15_800, 16_500, 17_200, 17_800, 18_300),
+                       (10_200, 11_300, 12_600, 13_400, 14_100, 14_700, 15_200)),
+    "level3": ((1_450, 2_300, 3_120, 3_950, 4_600, 5_100, 5_400),
+               (820, 1_480, 2_260, 3_050, 3_700, 4_200, 4_550)),
+    "level3_late": ((11, 9, 6, 5, 4, 3, 3),
+                    (14, 11, 8, 6, 5, 4, 3)),
+    "level4": ((250, 520, 880, 1_450, 2_100, 2_700, 3_100),
+               (90, 260, 540, 980, 1_480, 1_950, 2_300)),
+    "level4_late": ((4, 3, 3, 2, 2, 2, 1),
+                    (3, 3, 2, 2, 2, 1, 1)),
+    "offline_late_rate": ((4.1, 3.2, 2.4, 1.9, 1.5, 1.2, 1.0),
+                          (4.8, 3.6, 2.7, 2.1, 1.6, 1.3, 1.1)),
+    "digitised_rate": ((48, 66, 81, 89, 93, 95, 96.5),
+                       (40, 58, 74, 84, 90, 93, 95)),
+    "documents": ((41_000, 50_500, 57_800, 61_200, 64_500, 67_000, 69_000),
+                  (33_500, 39_800, 45_200, 48_600, 51_300, 53_500, 55_000)),
+    # Chí Linh: from 2020 the whole city sends and receives e-documents with digital
+    # signatures on the province's system (seed 003); a few still lack the leader's.
+    "documents_signed_rate": ((72, 88, 96.5, 98.8, 99.5, 99.8, 100),
+                              (94, 97.5, 99.2, 99.7, 100, 100, 100)),
+    "meetings": ((410, 440, 470, 485, 500, 510, 520),
+                 (360, 385, 410, 425, 440, 450, 460)),
+    # Nam Định: online and paperless meetings at the city's units (seed 001).
+    "meetings_electronic_rate": ((38, 56, 68, 77, 84, 88, 91),
+                                 (34, 49, 61, 72, 80, 86, 90)),
+    "incidents": ((1_350, 1_420, 1_510, 1_470, 1_430, 1_390, 1_350),
+                  (1_050, 1_130, 1_240, 1_210, 1_180, 1_150, 1_120)),
+    # Chí Linh had no online link between government and citizens (seed 003): reports
+    # climb once the citizen Q&A portal opens (in 2022, in this demo).
+    "citizen_reports": ((2_100, 2_650, 3_150, 3_400, 3_650, 3_800, 3_900),
+                        (650, 820, 1_450, 2_100, 2_500, 2_750, 2_900)),
+    # Share of reports answered within 15 working days (Thanh Hóa: 93% every year).
+    "reports_in_time_rate": ((90, 91.5, 93.5, 94.5, 95, 95.5, 96),
+                             (84, 86, 89.5, 92, 93.5, 94.5, 95)),
+    "air_sensors": (4, 3),
+    "water_sensors": (3, 2),
+    "pm25_base": (34.0, 37.5),
+}
+
+# Observed (reported) indicators, (TP Nam Định, TP Chí Linh), 2020 → 2026, all demo.
+_PAIRED_OBSERVED: dict[str, tuple[tuple[float | None, ...], tuple[float | None, ...]]] = {
+    "internet.household_rate": ((91.5, 94.0, 95.6, 96.8, 97.7, 98.3, None),
+                                (86.0, 89.5, 92.3, 94.6, 96.2, 97.4, None)),
+    "internet.business_rate": ((96.5, 98.0, 98.9, 99.4, 99.7, 100, None),
+                               (94.0, 96.5, 98.0, 99.0, 99.5, 99.8, None)),
+    "infra.fibre_km": ((118, 134, 152, 168, 181, 193, None),
+                       (164, 192, 221, 247, 268, 286, None)),
+    "health.facilities_linked_rate": ((93.0, 96.5, 98.6, 99.3, 100, 100, None),
+                                      (90.5, 95.0, 97.9, 99.0, 99.6, 100, None)),
+    "gov.email_account_rate": ((88, 94, 97, 99, 100, 100, None),
+                               (85, 92, 96, 98, 100, 100, None)),
+    # Nam Định: 16, 19, 20, then all 21 wards and communes. Chí Linh: 16 of 19 in 2020;
+    # 2021-2022 are the published 100% (seed 003), set below with their source.
+    "meetings.video_conference_ward_rate": ((76.2, 90.5, 95.2, 100, 100, 100, None),
+                                            (84.2, None, None, 100, 100, 100, None)),
+    # Nam Định's IOC is piloted from 2020 (seed 001); Chí Linh's is a 2020-2025 priority (seed 003).
+    "ioc.services_integrated_rate": ((12, 24, 36, 50, 63, 74, None),
+                                     (None, 8, 20, 35, 52, 66, None)),
+    "citizens.e_account_rate": ((None, 14, 31, 47, 63, 76, None),
+                                (None, 10, 24, 40, 56, 70, None)),
+    "gov.reports_on_system_rate": ((None, None, 18, 30, 44, 57, None),
+                                   (None, None, 15, 26, 39, 52, None)),
+    "safety.fire_warning_rate": ((None, None, None, 4, 9, 15, None),
+                                 (None, None, None, 3, 7, 12, None)),
+    "economy.ecommerce_household_rate": ((None, None, None, 27, 33, 40, None),
+                                         (None, None, None, 22, 29, 36, None)),
+    "economy.ecommerce_business_rate": ((None, None, None, 47, 55, 63, None),
+                                        (None, None, None, 44, 52, 60, None)),
+    "economy.online_shopping_rate": ((None, None, None, 37, 44, 51, None),
+                                     (None, None, None, 33, 40, 47, None)),
+}
 
 
-def _observed_demo(observed: dict[str, dict[int, tuple[float, str]]], shift: float
-                   ) -> dict[str, dict[int, tuple[float, str]]]:
-    """Another city's observations: Thanh Hóa's series lowered by `shift` points, all demo."""
-    out: dict[str, dict[int, tuple[float, str]]] = {}
-    for code, series in observed.items():
-        if code == "infra.fibre_km":
-            out[code] = {y: (round(v * 0.5), SOURCE_DEMO) for y, (v, _s) in series.items()}
-        else:
-            out[code] = {y: (round(max(0.0, min(100.0, v - shift)), 2), SOURCE_DEMO)
-                         for y, (v, _s) in series.items()}
+def _yearly_of(column: int) -> dict[str, dict[int, float]]:
+    """One city's yearly series out of the paired table (0 = Nam Định, 1 = Chí Linh)."""
+    out = {}
+    for name, pair in _PAIRED_YEARLY.items():
+        value = pair[column]
+        out[name] = _series(value) if isinstance(value, tuple) else {2019: value}
     return out
+
+
+def _observed_of(column: int) -> dict[str, dict[int, tuple[float, str]]]:
+    """One city's observed series out of the paired table, all demo."""
+    return {code: _demo(pair[column]) for code, pair in _PAIRED_OBSERVED.items()}
+
+
+CHI_LINH_OBSERVED = _observed_of(1)
+# Video conference from the city to all 19 communes and wards (seed 003).
+CHI_LINH_OBSERVED["meetings.video_conference_ward_rate"].update({2021: _fact(100, SOURCE_003),
+                                                                 2022: _fact(100, SOURCE_003)})
+CHI_LINH_TARGETS: dict[str, dict[int, tuple[float, str, str]]] = {
+    "meetings.video_conference_ward_rate": {2025: (100, ">=", SOURCE_003)},
+}
 
 
 CITIES: dict[str, CityProfile] = {
     "thanh-hoa": CityProfile(
         slug="thanh-hoa", gso_code="380", name_vi="TP Thanh Hóa", name_en="Thanh Hoa City",
         province_name="Tỉnh Thanh Hóa", ward_file="wards_thanh_hoa.csv",
-        centre=(105.7877, 19.8066), area_km2=147.0, population=420_000, scale=1.0,
+        centre=(105.7877, 19.8066), area_km2=147.0, population=420_000,
         yearly=THANH_HOA_YEARLY, observed=THANH_HOA_OBSERVED, targets=THANH_HOA_TARGETS,
+        calibrated_year=2022,
     ),
     "nam-dinh": CityProfile(
         slug="nam-dinh", gso_code="356", name_vi="TP Nam Định", name_en="Nam Dinh City",
         province_name="Tỉnh Nam Định", ward_file="wards_nam_dinh.csv",
-        centre=(106.1683, 20.4200), area_km2=46.4, population=240_000, scale=0.45,
-        yearly=_scaled(THANH_HOA_YEARLY, 0.45),
-        observed=_observed_demo(THANH_HOA_OBSERVED, 3.0),
+        centre=(106.1683, 20.4200), area_km2=46.4, population=240_000,
+        yearly=_yearly_of(0), observed=_observed_of(0),
     ),
     "chi-linh": CityProfile(
         slug="chi-linh", gso_code="290", name_vi="TP Chí Linh", name_en="Chi Linh City",
         province_name="Tỉnh Hải Dương", ward_file="wards_chi_linh.csv",
-        centre=(106.3900, 21.1300), area_km2=283.0, population=225_000, scale=0.3,
-        yearly=_scaled(THANH_HOA_YEARLY, 0.3),
-        observed={**_observed_demo(THANH_HOA_OBSERVED, 6.0),
-                  "meetings.video_conference_ward_rate": {
-                      2021: (100, SOURCE_003), 2022: (100, SOURCE_003)}},
+        # ~283 km² (seed 003); the 19 communes and wards are the GSO list in wards/.
+        centre=(106.3900, 21.1300), area_km2=283.0, population=225_000,
+        yearly=_yearly_of(1), observed=CHI_LINH_OBSERVED, targets=CHI_LINH_TARGETS,
     ),
 }

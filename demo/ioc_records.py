@@ -2,7 +2,11 @@
 incidents, citizen reports, sensors and readings.
 
 Stocks (cameras, access points) follow the profile's yearly series so that the
-KPI engine, counting from these rows, finds the calibrated figures.
+KPI engine, counting from these rows, finds the calibrated figures. Coverage is computed from
+positions (`loaders.coverage`): each key location the profile says is covered in a year gets one
+camera of that kind, installed that year, a few metres away, while key locations lie more than
+the coverage radius apart and every other camera is kept out of every key location's radius, so
+the computed coverage is the calibrated one. Every asset's `external_id` is its demo id.
 """
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ import shapely
 
 from demo.cities import CityProfile
 from demo.timegen import add_working_days, any_times, elapsed_fraction, random_dates
+from data_access.coverage import pairs_within
 from geo.schematic import centre_of, sample_points_in
+from loaders.coverage import largest_radius
 
 KEY_LOCATION_CATEGORIES = {
     "intersection": (0.30, "Nút giao"),
@@ -41,6 +47,9 @@ REPORT_CHANNELS = (("hotline", 0.3), ("app", 0.3), ("portal", 0.2), ("zalo", 0.1
 REPORT_CATEGORIES = (("urban_order", 0.25), ("environment", 0.2), ("traffic", 0.18),
                      ("land", 0.12), ("public_service", 0.15), ("other", 0.1))
 PROVIDERS = (("VNPT", 0.45), ("Viettel", 0.40), ("FPT", 0.15))
+# Share of citizen reports answered within the 15-working-day deadline, when the profile has no
+# yearly `reports_in_time_rate` of its own.
+REPORTS_IN_TIME_RATE = 93.0
 
 
 def _choice(rng, pairs, n):
@@ -68,8 +77,9 @@ def points_by_ward(rng, wards: pd.DataFrame, polygons: dict, n: int, weights=Non
 
 
 def make_wards(rng, profile: CityProfile, ward_list: pd.DataFrame, polygons: dict) -> pd.DataFrame:
-    from geo.schematic import area_km2, to_geojson_geometry
     import json
+
+    from geo.schematic import area_km2, to_geojson_geometry
 
     urban = ward_list["type"].eq("Phường").to_numpy()
     weights = np.where(urban, 1.0, 0.55) * rng.lognormal(0, 0.25, size=len(ward_list))
@@ -98,9 +108,52 @@ def make_key_locations(rng, profile, wards, polygons) -> pd.DataFrame:
         f"{KEY_LOCATION_CATEGORIES[c][1]} {i + 1} – {ward_names[w]}"
         for i, (c, w) in enumerate(zip(points["category"], points["ward_code"]))
     ]
+    _spread(points, polygons, largest_radius() + KEY_LOCATION_SPACING_M, rng.spawn(1)[0])
     points["id"] = np.arange(1, total + 1)
+    points["external_id"] = [f"{profile.gso_code}-KL{i:04d}" for i in range(1, total + 1)]
     points["city_slug"] = profile.slug
     return points
+
+
+# Key locations lie at least the coverage radius plus this apart, so that the camera placed a few
+# metres from one never covers another; other cameras keep the radius plus CAMERA_CLEARANCE_M away.
+KEY_LOCATION_SPACING_M = 40.0
+CAMERA_CLEARANCE_M = 20.0
+MOVE_ROUNDS = 60
+
+
+def _resample(rng, points: pd.DataFrame, rows: np.ndarray, polygons: dict) -> None:
+    """New positions inside their ward for `rows` of `points` (ward_code, lon, lat)."""
+    for code, group in points.loc[rows].groupby("ward_code"):
+        lons, lats = sample_points_in(polygons[code], len(group), rng)
+        points.loc[group.index, "lon"] = lons
+        points.loc[group.index, "lat"] = lats
+
+
+def _spread(points: pd.DataFrame, polygons: dict, metres: float, rng) -> None:
+    """Move key locations until no two lie within `metres` of each other (the later one moves)."""
+    for _ in range(MOVE_ROUNDS):
+        close = pairs_within((points["lon"], points["lat"]), (points["lon"], points["lat"]), metres)
+        movers = np.unique(close.loc[close["left"] < close["right"], "right"].to_numpy())
+        if not len(movers):
+            return
+        _resample(rng, points, points.index[movers], polygons)
+
+
+def _keep_clear(cameras: pd.DataFrame, key_locations: pd.DataFrame, polygons: dict, metres: float, rng) -> None:
+    """Move every camera not placed for a key location until none lies within `metres` of one;
+    one that its own ward cannot hold is moved to another ward."""
+    free = cameras.index[cameras["key_location_id"].isna()]
+    for attempt in range(MOVE_ROUNDS + 1):
+        near = pairs_within((cameras.loc[free, "lon"], cameras.loc[free, "lat"]),
+                            (key_locations["lon"], key_locations["lat"]), metres)
+        movers = free[np.unique(near["left"].to_numpy())]
+        if not len(movers):
+            return
+        if attempt >= MOVE_ROUNDS // 2:
+            cameras.loc[movers, "ward_code"] = rng.choice(sorted(polygons), size=len(movers))
+        _resample(rng, cameras, movers, polygons)
+        free = movers
 
 
 def _coverage_targets(profile, rate_key: str, total: int, now: datetime) -> dict[int, int]:
@@ -121,6 +174,8 @@ def make_cameras(rng, profile, wards, polygons, key_locations, now: datetime) ->
         _cameras_of_kind(rng, profile, wards, polygons, key_locations, now, "traffic"),
     ]
     cameras = pd.concat(frames, ignore_index=True)
+    _keep_clear(cameras, key_locations, polygons, largest_radius() + CAMERA_CLEARANCE_M, rng.spawn(1)[0])
+    cameras["external_id"] = cameras["id"]
     n = len(cameras)
     cameras["status"] = rng.choice(["online", "offline", "maintenance"], size=n, p=[0.93, 0.05, 0.02])
     hours_ago = np.select(
@@ -233,11 +288,13 @@ def make_access_points(rng, profile, wards, polygons, now: datetime) -> pd.DataF
     n = len(points)
     points["provider"] = _choice(rng, PROVIDERS, n)
     points["status"] = rng.choice(["active", "offline"], size=n, p=[0.97, 0.03])
+    points["status_at"] = pd.Series(pd.Timestamp(now), index=points.index).astype("datetime64[us]")  # the list's date
     ward_names = dict(zip(wards["gso_code"], wards["name"]))
     points["name"] = [
         f"{'Wifi miễn phí' if k == 'free_wifi' else 'Điểm truy cập'} {i + 1} – {ward_names[w]}"
         for i, (k, w) in enumerate(zip(points["kind"], points["ward_code"]))]
     points["id"] = [f"{profile.gso_code}-AP{i:05d}" for i in range(1, n + 1)]
+    points["external_id"] = points["id"]
     points["city_slug"] = profile.slug
     return points
 
@@ -280,9 +337,11 @@ def make_citizen_reports(rng, profile, wards, now: datetime) -> pd.DataFrame:
     n = len(received)
     due = add_working_days(received, 15)
     span = (due - received).to_numpy()
+    in_time_rate = profile.yearly.get("reports_in_time_rate", {})
+    in_time_share = received.dt.year.map(lambda year: in_time_rate.get(year, REPORTS_IN_TIME_RATE)).to_numpy() / 100
     fate = rng.random(n)
     answered = np.where(
-        fate < 0.93, received.to_numpy() + (span * rng.uniform(0.1, 0.95, n)).astype("timedelta64[us]"),
+        fate < in_time_share, received.to_numpy() + (span * rng.uniform(0.1, 0.95, n)).astype("timedelta64[us]"),
         due.to_numpy() + (rng.uniform(1, 10, n) * 86400e6).astype("timedelta64[us]"))
     answered = pd.Series(answered).astype("datetime64[us]")
     not_yet = answered > pd.Timestamp(now)
@@ -309,6 +368,7 @@ def make_sensors(rng, profile, wards, polygons) -> pd.DataFrame:
                       f"{ward_names[w]}" for k, w in zip(placed["kind"], placed["ward_code"])]
     placed["id"] = [f"{profile.gso_code}-{'AQ' if k == 'air' else 'WQ'}{i:02d}"
                     for i, k in enumerate(placed["kind"], start=1)]
+    placed["external_id"] = placed["id"]
     placed["installed_on"] = date(2019, 6, 1)
     placed["city_slug"] = profile.slug
     return placed

@@ -1,4 +1,4 @@
-"""Importing a city's own administrative boundaries (GeoJSON, zipped Shapefile, GeoPackage).
+"""Reading a city's own administrative boundaries (GeoJSON, zipped Shapefile, GeoPackage).
 
 Land offices keep boundaries in VN-2000 (EPSG:4756 geographic, EPSG:3405/3406
 UTM, or a province's 3° TM zone, EPSG:5896–5899 and 9205–9218, or a .prj with
@@ -9,16 +9,15 @@ detected because Vietnam's two ranges do not overlap. Invalid polygons are
 repaired, features are matched to known units by GSO code, else by name
 (diacritics and "P."/"Phường" insensitive), areas are computed in an equal-area
 projection, and a simplified copy is made for the maps while the original is
-kept. Uploads are checked first (size, zip slip, zip bombs) and archives are
-only ever extracted into a temporary folder.
+kept. Archives are checked (zip slip, zip bombs) and only ever extracted into a
+temporary folder. Storing what was read is `loaders.boundaries`.
 """
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +25,13 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry import mapping
-from sqlalchemy.exc import SQLAlchemyError
 
-from components.formatting import unaccent
-from data_access import boundaries as store
-from data_access.db import DatabaseUnavailable
+from data_access.admin_units import LEVELS, Unit
+from domain.text import unaccent
 from geo.names import LEVEL_OF_CODE_LENGTH, LEVEL_OF_TYPE, name_key, normalise_code, unit_type
 from geo.schematic import centre_of
-from security.uploads import UnsafeUpload, check_size, extract_zip
+from security.uploads import UnsafeUpload, extract_zip
 
-log = logging.getLogger(__name__)
-
-LEVELS = store.LEVELS
 WGS84 = CRS.from_epsg(4326)
 # Mainland, Hoàng Sa and Trường Sa, with a margin: where a Vietnamese boundary can lie.
 VIETNAM_BOUNDS = (101.0, 6.0, 118.5, 24.0)
@@ -63,14 +57,15 @@ class BoundaryImportError(ValueError):
     """The file cannot be imported; the message is shown to the user as is."""
 
 
-@dataclass
-class BoundaryReport:
-    crs: str                      # detected source CRS, e.g. "EPSG:3405"
-    level: str                    # province|district|ward
-    features: list[dict]          # each: gso_code, name, level, matched (bool), area_km2 (float, equal-area)
-    unmatched: list[str]          # names/codes of features that matched no unit
-    applied: bool                 # False on dry run
-    messages: list[str] = field(default_factory=list)  # repairs done, swapped axes detected, etc.
+@dataclass(frozen=True)
+class StoredBoundary:
+    """One matched boundary ready to store (geometries as GeoJSON text, WGS84)."""
+    unit: Unit
+    original_geojson: str
+    display_geojson: str
+    area_km2: float
+    centre_lon: float
+    centre_lat: float
 
 
 @dataclass
@@ -80,7 +75,7 @@ class _Feature:
     name: str | None
     level: str
     geometry: object  # shapely geometry, WGS84 lon/lat
-    unit: store.Unit | None = None
+    unit: Unit | None = None
 
     @property
     def label(self) -> str:
@@ -92,7 +87,19 @@ class _Feature:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _read_frame(path: Path, folder: Path, messages: list[str]):
+def read_layer(path: Path, folder: Path, messages: list[str], geometry: str = "polygon"):
+    """The features of a GeoJSON, zipped Shapefile or GeoPackage as a GeoDataFrame in the file's
+    own CRS (of several layers, the first holding `geometry`: polygon, point...); archives are
+    checked and extracted into `folder`. BoundaryImportError says why a file cannot be read."""
+    return _read_frame(path, folder, messages, geometry)
+
+
+def crs_label(crs) -> str:
+    """'EPSG:3405', or the CRS's own name when it has no registered code."""
+    return _crs_label(CRS.from_user_input(crs))
+
+
+def _read_frame(path: Path, folder: Path, messages: list[str], geometry: str = "polygon"):
     """The features of the file as a GeoDataFrame in the file's own CRS."""
     import geopandas as gpd
     import pyogrio
@@ -127,12 +134,12 @@ def _read_frame(path: Path, folder: Path, messages: list[str]):
     layer = None
     try:
         layers = pyogrio.list_layers(source)
-        polygonal = [name for name, kind in layers if kind is None or "polygon" in str(kind).lower()]
+        wanted = [name for name, kind in layers if kind is None or geometry in str(kind).lower()]
         if len(layers) > 1:
-            if not polygonal:
-                raise BoundaryImportError(f"{path.name} has no polygon layer.")
-            layer = polygonal[0]
-            messages.append(f"{len(layers)} layers in the file; read the polygon layer {layer!r}.")
+            if not wanted:
+                raise BoundaryImportError(f"{path.name} has no {geometry} layer.")
+            layer = wanted[0]
+            messages.append(f"{len(layers)} layers in the file; read the {geometry} layer {layer!r}.")
         return gpd.read_file(source, layer=layer, engine="pyogrio")
     except BoundaryImportError:
         raise
@@ -322,10 +329,10 @@ def _level_word(value) -> str | None:
 
 
 
-def _match(features: list[_Feature], level: str, city: str | None, messages: list[str]) -> None:
-    units = store.known_units(level, city)
+def match(features: list[_Feature], units: list[Unit], level: str, city: str | None, messages: list[str]) -> None:
+    """Set each feature's unit: by GSO code, else by name (diacritics and prefixes ignored)."""
     by_code = {unit.gso_code: unit for unit in units}
-    by_name: dict[str, list[store.Unit]] = defaultdict(list)
+    by_name: dict[str, list[Unit]] = defaultdict(list)
     for unit in units:
         by_name[name_key(unit.name)].append(unit)
     for feature in features:
@@ -401,26 +408,12 @@ def _features_of(frame, geometries, level: str | None, messages: list[str]) -> l
     return features
 
 
-def import_boundary_file(path: Path, *, level: str | None = None, city: str | None = None,
-                         dry_run: bool = False, actor: str = "cli") -> BoundaryReport:
-    """Read, check, reproject, repair and match a boundary file; store it unless `dry_run`.
+def read_features(path: Path, level: str | None, messages: list[str]) -> tuple[list[_Feature], str]:
+    """The polygon features of a boundary file in WGS84, repaired, with the source CRS label.
 
-    Raises BoundaryImportError (message for the user) when the file is refused;
-    nothing is written then. On success the maps draw the new boundaries and
-    drop the "schematic" label for the units that were replaced.
+    BoundaryImportError (message for the user) when the file is refused. Archives are
+    extracted into a temporary folder that is removed before this returns.
     """
-    path = Path(path)
-    if level is not None and level not in LEVELS:
-        raise BoundaryImportError(f"Unknown level {level!r}; choose province, district or ward.")
-    if not path.is_file():
-        raise BoundaryImportError(f"{path} does not exist or is not a file.")
-    try:
-        check_size(path)
-        if city is not None and city not in store.city_slugs():
-            raise BoundaryImportError(f"Unknown city {city!r}; choose one of {', '.join(sorted(store.city_slugs()))}.")
-    except (UnsafeUpload, DatabaseUnavailable) as exc:
-        raise BoundaryImportError(str(exc)) from None
-    messages: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ioc-boundaries-") as folder:
         frame = _read_frame(path, Path(folder), messages)
         if frame.empty:
@@ -438,32 +431,10 @@ def import_boundary_file(path: Path, *, level: str | None = None, city: str | No
     if not features:
         raise BoundaryImportError(f"{path.name} has no polygon feature at the {level or 'any'} level.")
     _repair(features, messages)
-    features = [f for f in features if f.geometry is not None and not f.geometry.is_empty]
-    try:
-        for feature_level in LEVELS:
-            group = [f for f in features if f.level == feature_level]
-            if group:
-                _match(group, feature_level, city, messages)
-    except DatabaseUnavailable as exc:
-        raise BoundaryImportError(str(exc)) from None
-    report_level = level or Counter(f.level for f in features).most_common(1)[0][0]
-    entries, boundaries, unmatched = _combine(features, messages)
-    report = BoundaryReport(crs=crs_label, level=report_level, features=entries,
-                            unmatched=unmatched, applied=False, messages=messages)
-    if dry_run:
-        return report
-    if not boundaries:
-        raise BoundaryImportError(f"No feature of {path.name} matched a known unit; nothing changed. "
-                                  f"Unmatched: {', '.join(unmatched[:10])}.")
-    try:
-        counts = store.apply_boundaries(boundaries, path.name, crs_label, actor)
-    except DatabaseUnavailable as exc:
-        raise BoundaryImportError(str(exc)) from None
-    _after_apply(path, report, counts, actor)
-    return report
+    return [f for f in features if f.geometry is not None and not f.geometry.is_empty], crs_label
 
 
-def _combine(features: list[_Feature], messages: list[str]):
+def combine(features: list[_Feature], messages: list[str]):
     """Report entries, boundaries to store (features of one unit merged) and unmatched labels."""
     matched: dict[tuple[str, str], list[_Feature]] = defaultdict(list)
     loose = []
@@ -491,7 +462,7 @@ def _combine(features: list[_Feature], messages: list[str]):
         lon, lat = centre_of(geometry)
         entries.append({"gso_code": unit.gso_code, "name": unit.name, "level": unit.level, "matched": True,
                         "area_km2": round(areas[i], 3)})
-        boundaries.append(store.StoredBoundary(
+        boundaries.append(StoredBoundary(
             unit=unit, original_geojson=json.dumps(mapping(geometry)),
             display_geojson=json.dumps(mapping(display[i])), area_km2=areas[i], centre_lon=lon, centre_lat=lat))
     for j, feature in enumerate(loose):
@@ -500,41 +471,3 @@ def _combine(features: list[_Feature], messages: list[str]):
                         "area_km2": round(areas[len(merged) + j], 3)})
     entries.sort(key=lambda entry: (LEVELS.index(entry["level"]), str(entry["gso_code"] or ""), entry["name"] or ""))
     return entries, boundaries, [feature.label for feature in loose]
-
-
-def _after_apply(path: Path, report: BoundaryReport, counts: dict[str, int], actor: str) -> None:
-    from data_access import cache
-    from data_access.users import audit
-
-    report.applied = True
-    report.messages.append(f"Stored {counts['stored']} boundaries; replaced {counts['wards']} ward polygon(s) "
-                           f"and {counts['cities']} city outline(s).")
-    cache.clear()
-    try:
-        audit(actor, "import_boundaries",
-              f"{path.name}: {report.level}, CRS {report.crs}, {counts['stored']} stored, "
-              f"{counts['wards']} wards, {counts['cities']} cities, {len(report.unmatched)} unmatched")
-    except SQLAlchemyError as exc:  # the import itself is committed; a failed audit must not hide that
-        log.error("audit of boundary import failed: %s", exc)
-
-
-def print_report(report: BoundaryReport, as_json: bool, echo) -> None:
-    """For the CLI: `as_json` prints one JSON array of the features on stdout (messages on stderr);
-    otherwise a readable table with the CRS, what was done and the unmatched features."""
-    if as_json:
-        for message in report.messages:
-            echo(message, err=True)
-        echo(json.dumps(report.features, ensure_ascii=False))
-        return
-    echo(f"CRS {report.crs} → WGS84; level {report.level}; "
-         f"{'applied' if report.applied else 'dry run, nothing changed'}")
-    echo(f"{'GSO':<7} {'level':<9} {'matched':<8} {'area km²':>12}  name")
-    for feature in report.features:
-        echo(f"{feature['gso_code'] or '-':<7} {feature['level']:<9} {'yes' if feature['matched'] else 'NO':<8} "
-             f"{feature['area_km2']:>12,.2f}  {feature['name'] or ''}")
-    matched = sum(1 for feature in report.features if feature["matched"])
-    echo(f"{matched} of {len(report.features)} matched")
-    for label in report.unmatched:
-        echo(f"unmatched: {label}")
-    for message in report.messages:
-        echo(f"note: {message}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from components.formatting import unaccent
+from domain.text import unaccent
 
 # Unit-type prefixes as they appear after unaccenting, longest first so that
 # "thi xa" wins over "xa" and "thanh pho" over "tp".

@@ -46,7 +46,7 @@ def pack_points(frame: pd.DataFrame, categories: tuple[str, ...] = (), texts: tu
     for column in texts:
         packed["text"][column] = _pack_text(frame[column])
     for column in times:
-        stamps = pd.to_datetime(frame[column])
+        stamps = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)  # instants, as UTC
         minutes = (stamps.astype("int64") // 60_000_000_000 if stamps.dt.unit == "ns" else
                    stamps.astype("datetime64[s]").astype("int64") // 60)
         packed["time"][column] = _deltas(np.where(stamps.isna(), -1, minutes))
@@ -67,5 +67,5 @@ def unpack_points(packed: dict) -> pd.DataFrame:
             frame[column] = [f"{spec['prefix']}{n:0{spec['width']}d}" for n in numbers]
     for column, deltas in packed["time"].items():
         minutes = np.cumsum(deltas)
-        frame[column] = pd.to_datetime(np.where(minutes < 0, np.nan, minutes * 60), unit="s")
+        frame[column] = pd.to_datetime(np.where(minutes < 0, np.nan, minutes * 60), unit="s", utc=True)
     return frame

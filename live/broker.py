@@ -1,4 +1,7 @@
-"""MQTT connection settings shared by the ingester, the simulator and the benchmark."""
+"""MQTT connection settings shared by the ingester, the simulator and the benchmark.
+
+Topic strings and subscriptions come from the topic registry, `loaders/topics.py`.
+"""
 from __future__ import annotations
 
 import ssl
@@ -47,17 +50,3 @@ def make_client(address: BrokerAddress, client_id: str, persistent: bool = False
     client.max_queued_messages_set(0)
     return client
 
-
-def topic_reading(city: str, sensor_id: str) -> str:
-    return f"ioc/{city}/sensors/{sensor_id}/reading"
-
-
-def topic_camera(city: str, camera_id: str) -> str:
-    return f"ioc/{city}/cameras/{camera_id}/status"
-
-
-def topic_incidents(city: str) -> str:
-    return f"ioc/{city}/incidents"
-
-
-SUBSCRIPTIONS = ("ioc/+/sensors/+/reading", "ioc/+/cameras/+/status", "ioc/+/incidents")

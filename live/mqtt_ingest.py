@@ -1,10 +1,11 @@
 """`manage.py ingest-mqtt`: subscribe to the city topics and write what is valid.
 
-paho's network thread only validates and queues (data_access.ingest.IngestWriter);
+paho's network thread only validates and queues (loaders.live_feed.IngestWriter);
 a writer thread commits batches, so a slow database never stalls the broker
-connection. The client reconnects by itself after the broker restarts (1 s to 30 s
-backoff) and subscribes again; its broker session is persistent, so QoS 1 messages
-published during a short disconnection are delivered when it is back.
+connection. It subscribes to every topic of the registry (`loaders.topics`). The
+client reconnects by itself after the broker restarts (1 s to 30 s backoff) and
+subscribes again; its broker session is persistent, so QoS 1 messages published
+during a short disconnection are delivered when it is back.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import time
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
-from data_access.ingest import IngestWriter, Registry
-from live.broker import QOS, SUBSCRIPTIONS, BrokerAddress, make_client
+from live.broker import QOS, BrokerAddress, make_client
+from loaders import topics
+from loaders.live_feed import IngestWriter, Registry
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,13 @@ class MqttIngester:
     messages in flight, and more links carry more messages per round trip."""
 
     def __init__(self, address: BrokerAddress, engine: Engine, client_id: str = "ioc-ingester",
-                 flush_s: float = 0.2, max_batch: int = 2000, links: int = 1):
+                 flush_s: float = 0.2, max_batch: int = 2000, links: int = 1, after_batch=None):
         prepare_sqlite(engine)
         self.address = address
-        self.writer = IngestWriter(engine, Registry.load(engine), flush_s=flush_s, max_batch=max_batch)
+        self.writer = IngestWriter(engine, Registry.load(engine), flush_s=flush_s, max_batch=max_batch,
+                                   after_batch=after_batch)
         prefix = f"$share/{client_id}/" if links > 1 else ""
-        self.topics = [(prefix + topic, QOS) for topic in SUBSCRIPTIONS]
+        self.topics = [(prefix + subscription, QOS) for subscription in topics.subscriptions()]
         self.clients = [make_client(address, client_id if links == 1 else f"{client_id}-{k}", persistent=True)
                         for k in range(1, links + 1)]
         for client in self.clients:

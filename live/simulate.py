@@ -20,8 +20,9 @@ from typing import Callable, Iterator
 from sqlalchemy import Engine, func, select
 
 from data_access.models import Camera, Reading, Sensor, Ward
-from data_access.operations import INCIDENT_CATEGORIES, SEVERITIES
-from live.broker import topic_camera, topic_incidents, topic_reading
+from domain.city_time import to_city, utc_now
+from domain.incidents import INCIDENT_CATEGORIES, SEVERITIES
+from loaders.topics import CAMERA_STATUS, INCIDENT, READING
 
 CATEGORY_WEIGHTS = (0.34, 0.22, 0.16, 0.10, 0.06, 0.12)
 SEVERITY_WEIGHTS = (0.5, 0.3, 0.15, 0.05)
@@ -47,24 +48,28 @@ class CityState:
 def load_city(engine: Engine, city: str) -> CityState:
     """What the simulator talks about: the city's sensors (and their recent PM2.5), cameras, wards."""
     with engine.connect() as connection:
-        sensors = connection.execute(select(Sensor.id, Sensor.kind).where(Sensor.city_slug == city)
+        sensors = connection.execute(select(Sensor.id, Sensor.external_id, Sensor.kind)
+                                     .where(Sensor.city_slug == city, Sensor.retired_at.is_(None))
                                      .order_by(Sensor.id)).all()
         if not sensors:
             raise ValueError(f"city {city!r} has no sensors; build the demo first (`manage.py demo`)")
-        recent = dict(connection.execute(
+        published = {s.id: s.external_id for s in sensors}  # topics name assets by the city's own ids
+        recent = {published[sensor]: level for sensor, level in connection.execute(
             select(Reading.sensor_id, func.avg(Reading.value))
-            .where(Reading.sensor_id.in_([s.id for s in sensors]), Reading.parameter == "pm25")
-            .group_by(Reading.sensor_id)).all())
-        cameras = connection.execute(select(Camera.id, Camera.status).where(Camera.city_slug == city)).all()
+            .where(Reading.sensor_id.in_(list(published)), Reading.parameter == "pm25")
+            .group_by(Reading.sensor_id)).all()}
+        cameras = connection.execute(select(Camera.external_id.label("id"), Camera.status)
+                                     .where(Camera.city_slug == city, Camera.retired_at.is_(None))).all()
         wards = connection.execute(select(Ward.gso_code, Ward.name, Ward.centre_lon, Ward.centre_lat,
                                           Ward.area_km2).where(Ward.city_slug == city)).all()
-    return CityState([(s.id, s.kind) for s in sensors], {k: float(v) for k, v in recent.items()},
+    return CityState([(s.external_id, s.kind) for s in sensors], {k: float(v) for k, v in recent.items()},
                      [c.id for c in cameras], {c.id for c in cameras if c.status == "offline"},
                      [tuple(w) for w in wards])
 
 
 def _daily_factor(moment: datetime) -> float:
-    """Fine dust peaks in the morning and evening rush hours and at night."""
+    """Fine dust peaks in the morning and evening rush hours and at night (city hours)."""
+    moment = to_city(moment)
     hour = moment.hour + moment.minute / 60
     return 1 + 0.25 * math.cos(2 * math.pi * (hour - 8) / 12) + 0.1 * math.cos(2 * math.pi * (hour - 22) / 24)
 
@@ -77,7 +82,7 @@ class Simulator:
 
     def messages(self, count: int, now: datetime | None = None) -> Iterator[tuple[str, bytes]]:
         """`count` messages as (topic, JSON payload) for the moment `now`."""
-        now = now or datetime.now()
+        now = now or utc_now()
         incident_chance = INCIDENTS_PER_MINUTE / 60 / self.rate
         for _ in range(count):
             draw = self.rng.random()
@@ -89,7 +94,7 @@ class Simulator:
                 yield self._reading(now)
 
     def _stamp(self, now: datetime) -> str:
-        return now.astimezone().isoformat(timespec="microseconds")
+        return to_city(now).isoformat(timespec="microseconds")
 
     def _reading(self, now: datetime) -> tuple[str, bytes]:
         sensor_id, kind = self.state.sensors[self._sensor_turn % len(self.state.sensors)]
@@ -102,7 +107,7 @@ class Simulator:
             values = {"ph": round(rng.gauss(7.2, 0.25), 2), "do": round(max(0.5, rng.gauss(5.6, 0.6)), 2),
                       "cod": round(abs(rng.gauss(12, 4)), 1)}
         body = {"measured_at": self._stamp(now), "values": values}
-        return topic_reading(self.city, sensor_id), json.dumps(body).encode()
+        return READING.topic(city=self.city, sensor_id=sensor_id), json.dumps(body).encode()
 
     def _camera(self, now: datetime) -> tuple[str, bytes]:
         camera_id = self.rng.choice(self.state.cameras)
@@ -112,14 +117,14 @@ class Simulator:
             status = "offline" if self.rng.random() < 0.02 else "online"
         (self.state.offline.add if status == "offline" else self.state.offline.discard)(camera_id)
         body = {"status": status, "at": self._stamp(now)}
-        return topic_camera(self.city, camera_id), json.dumps(body).encode()
+        return CAMERA_STATUS.topic(city=self.city, camera_id=camera_id), json.dumps(body).encode()
 
     def _incident(self, now: datetime) -> tuple[str, bytes]:
         rng = self.rng
         if self.state.open_incidents and rng.random() < 0.5:
             event_id = rng.choice(sorted(self.state.open_incidents))
             body = dict(self.state.open_incidents.pop(event_id), status="resolved", resolved_at=self._stamp(now))
-            return topic_incidents(self.city), json.dumps(body).encode()
+            return INCIDENT.topic(city=self.city), json.dumps(body).encode()
         code, name, lon, lat, area = rng.choice(self.state.wards)
         spread = math.sqrt(max(area, 0.1)) / 111 / 3
         category = rng.choices(INCIDENT_CATEGORIES, CATEGORY_WEIGHTS)[0]
@@ -129,7 +134,7 @@ class Simulator:
                 "summary": f"{CATEGORY_SUMMARY[category]} tại {name}", "reported_at": self._stamp(now),
                 "status": "open"}
         self.state.open_incidents[body["event_id"]] = body
-        return topic_incidents(self.city), json.dumps(body).encode()
+        return INCIDENT.topic(city=self.city), json.dumps(body).encode()
 
 
 def run(simulator: Simulator, send: Callable[[str, bytes], None], duration: float | None = None,

@@ -2,32 +2,39 @@
 video conferencing, e-accounts and linked health facilities, for a period."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import dash
-from dash import ALL, Input, Output, State, callback, dash_table, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
-import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
-from components.export import download, export_buttons, requested_format
-from components.formatting import table_locale, table_number_format
-from components.i18n import normalise_lang, t
+from components.export import export_buttons, table_export
+from components.grid import COUNT, RATE, TEXT_KIND, GridColumn, data_grid, grid_id, shown_rows
 from components.kpi_card import make_kpi_card, next_target
-from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
-                                        register_period_callbacks)
-from data_access import periods
+from components.period_controls import (
+    combined_key,
+    comparison_period,
+    make_period_controls,
+    read_query,
+    register_period_callbacks,
+)
+from components.shell import request_lang
 from data_access.db import DatabaseUnavailable
-from data_access.indicators import BY_CODE
 from data_access.kpi import city_targets, compute_kpis, documents_by_unit, kpi_sources
+from domain import periods
+from domain.formatting import format_period
+from domain.i18n import normalise_lang, t
+from domain.indicators import BY_CODE
+from security.session import audit_current_user
+from serving.response_cache import cache_response
 
 dash.register_page(__name__, path="/digital", name="Chuyển đổi số", name_en="Digital", order=3, nav=True,
-                   title="Chuyển đổi số – IOC")
+                   period="any", title="Chuyển đổi số – IOC")
 
 PERIOD_IDS = ids.period_ids("digital")
 register_period_callbacks(PERIOD_IDS)
 
 UNIT_COLUMNS = ("unit", "sent", "signed", "signed_rate")
+COLUMN_KINDS = {"unit": TEXT_KIND, "sent": COUNT, "signed": COUNT, "signed_rate": RATE}
 GROUPS = {
     "digital.connectivity": ("internet.household_rate", "internet.business_rate", "infra.fibre_km",
                              "wifi.access_points", "wifi.free_stations"),
@@ -38,12 +45,13 @@ GROUPS = {
 
 
 def layout(**query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
-    period, compare, notices = parse_query(query)
+    lang = request_lang(query.get("lang"))
+    chosen = read_query(query)
     return html.Div([
         html.Div([html.H1(t("digital.heading", lang), className="page-title"),
-                  make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
-        ignored_notice(notices, lang),
+                  make_period_controls(PERIOD_IDS, chosen.period, chosen.compare, lang, chosen.given)],
+                 className="page-head"),
+        ignored_notice(chosen.notices, lang),
         dcc.Loading(html.Div(id=ids.DIGITAL_BODY), type="dot", delay_show=400),
         html.Div([
             html.Div([html.H2(t("digital.by_unit", lang), id=ids.DIGITAL_UNITS_TITLE, className="section-title"),
@@ -58,6 +66,7 @@ def layout(**query) -> html.Div:
           Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
           Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
           Input(PERIOD_IDS["compare"], "value"))
+@cache_response()
 def render_digital(city: str, lang: str, period_key: str, last_key: str | None, compare: str):
     lang = normalise_lang(lang)
     try:
@@ -71,31 +80,29 @@ def render_digital(city: str, lang: str, period_key: str, last_key: str | None, 
     sections = []
     for group, codes in GROUPS.items():
         cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], next_target(targets, code, period.year),
-                               sources[code], lang, compared_label=f"{t('card.vs', lang)} {other.key}")
+                               sources[code], lang, compared_label=f"{t('card.vs', lang)} {format_period(other, lang)}")
                  for code in codes]
         sections.append(html.Section([html.H2(t(group, lang), className="section-title"),
                                       html.Div(cards, className="card-grid wide")], className="panel",
                                      style={"marginBottom": "16px"}))
-    table = dash_table.DataTable(
-        data=units.to_dict("records"), sort_action="native", page_size=30, id="digital-unit-table",
-        style_cell={"textAlign": "right"}, style_cell_conditional=[{"if": {"column_id": "unit"}, "textAlign": "left"}],
-        columns=[{"name": t(f"digital.col.{c}", lang), "id": c, "type": "text" if c == "unit" else "numeric",
-                  "format": table_number_format(c)} for c in UNIT_COLUMNS],
-        locale_format=table_locale(lang))
-    return sections, table, f"{t('digital.by_unit', lang)} · {period.key}"
+    columns = [GridColumn(c, t(f"digital.col.{c}", lang), COLUMN_KINDS[c]) for c in UNIT_COLUMNS]
+    table = data_grid(ids.DIGITAL_UNIT_GRID, units.to_dict("records"), columns, lang, page_size=30, key="unit")
+    return sections, table, f"{t('digital.by_unit', lang)} · {format_period(period, lang)}"
 
 
 @callback(Output(ids.DIGITAL_DOWNLOAD, "data"), Input({"type": ids.DIGITAL_EXPORT, "format": ALL}, "n_clicks"),
           State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
-          State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
-def export_units(clicks, city: str, period_key: str, last_key: str | None, lang: str):
-    """The agency table as CSV or XLSX, as on screen."""
-    file_format = requested_format(clicks)
-    if file_format is None:
-        return dash.no_update
+          State(ids.LANG_SELECT, "value"), State(grid_id(ids.DIGITAL_UNIT_GRID), "virtualRowData"),
+          prevent_initial_call=True)
+def export_units(clicks, city: str, period_key: str, last_key: str | None, lang: str, shown: list | None = None):
+    """The agency table as CSV or XLSX, as on screen: the rows the reader's filters left, in their order."""
     lang = normalise_lang(lang)
     period = periods.parse(combined_key(period_key, last_key))
-    frame = documents_by_unit(city, period)[list(UNIT_COLUMNS)]
-    frame.columns = [t(f"digital.col.{c}", lang) for c in UNIT_COLUMNS]
-    name = f"van-ban-theo-don-vi_{city}_{period.key}_{datetime.now():%Y%m%d}"
-    return download(frame, name, file_format, f"/digital {city} {period.key}")
+
+    def frame():
+        table = shown_rows(documents_by_unit(city, period), "unit", shown)[list(UNIT_COLUMNS)]
+        table.columns = [t(f"digital.col.{c}", lang) for c in UNIT_COLUMNS]
+        return table
+
+    return table_export(clicks, frame, f"van-ban-theo-don-vi_{city}_{period.key}",
+                        lambda file_format: audit_current_user("export", f"/digital {city} {period.key} {file_format}"))

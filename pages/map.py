@@ -1,33 +1,61 @@
 """Map (`/map`): security and traffic cameras, access points, key locations,
 open incidents and sensors over the ward choropleth; filters run in the browser,
-the view is kept in the URL."""
+the view is kept in the URL.
+
+The choropleth and the ward panel are of one period, stated in the side panel: the
+ward page's rule (`data_access.map_layers.ward_period`, stocks at the end of the
+last complete year, flows over it); the point layers show the assets as they are now.
+
+Point layers, their clustering, legend and filters come from the registry
+(`domain/map_layers.py`); the browser gets it as JSON (`ids.MAP_CONFIG`, in the
+current language) and assets/map.js draws, filters and pops up from that.
+
+The server answers once per city and language (`load_city`: that JSON with the
+wards' names and every metric's class breaks, and the wards with every metric's
+colour) and once per ward chosen (`render_ward_panel`); these two run side by side.
+Everything else re-styles what the browser holds, in clientside callbacks: the
+metric and the ward layer through the choropleth's `hideout`, the legend, the
+point layers, their filters and counts, the address bar. A language change draws
+the page again (components/shell.py), so the map's callbacks read the language the
+page was drawn in (`ids.MAP_LANG`), not the switch."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import dash
 import dash_leaflet as dl
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import ALL, Input, Output, callback, clientside_callback, dcc, html
+from flask import has_request_context
 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
-from components.formatting import format_number, format_percent, unaccent
-from components.i18n import normalise_lang, t
-from components.map_state import (AP_KINDS, CAMERA_STATUSES, LAYERS, METRICS, OWNERS, PROVIDERS,
-                                  parse_map_state)
-from components.ward_map import NO_DATA_COLOUR, choropleth_geojson, legend
+from components.map_state import WARDS, browser_config, metric_names, parse_map_state, visible_layers
+from components.shell import request_lang
+from components.ward_map import CLASS_COLOURS, NO_DATA_COLOUR, choropleth_by_metric
 from data_access.db import DatabaseUnavailable
-from data_access.map_layers import POINT_LAYERS, metric_values, ward_metrics
+from data_access.map_layers import metric_values, ward_metrics, ward_period
 from data_access.places import find_ward, get_city, list_cities, wards_frame, wards_geojson
+from domain import map_layers as registry
+from domain import periods
+from domain.formatting import format_date, format_number, format_percent
+from domain.i18n import dropdown_labels, normalise_lang, t
+from domain.text import unaccent
 from geo.schematic import geojson_bounds
+from security.policy import ANONYMOUS
+from security.session import current_identity
 
 dash.register_page(__name__, path="/map", name="Bản đồ", name_en="Map", order=1, nav=True, title="Bản đồ – IOC")
 
-CLUSTERED = {"security", "traffic", "wifi"}
-# The colours assets/map.js draws points with (status, access-point kind, key-location coverage).
-POINT_LEGEND = (("status.online", "#16a34a"), ("status.offline", "#dc2626"), ("status.maintenance", "#f59e0b"),
-                ("ap.public_internet_point", "#0891b2"), ("ap.free_wifi", "#db2777"),
-                ("map.key_covered", "#16a34a"), ("map.key_uncovered", "#dc2626"),
-                ("map.layer.incidents", "#dc2626"), ("map.layer.sensors", "#059669"))
+
+def _visible_layers() -> tuple[registry.PointLayer, ...]:
+    """The registry's point layers the signed-in role may see (none when called outside a request)."""
+    return visible_layers(current_identity().role if has_request_context() else ANONYMOUS)
+
+
+def filter_id(name: str) -> str:
+    """The checklist of a registry filter: map-status, map-owner, map-provider, map-ap-kind."""
+    return ids.MAP_FILTER_PREFIX + name.replace("_", "-")
 
 
 def _ward_options(city: str) -> list[dict]:
@@ -36,14 +64,22 @@ def _ward_options(city: str) -> list[dict]:
             for code, name in zip(wards["gso_code"], wards["name"])]
 
 
-def _checklist(component_id: str, values: tuple[str, ...], chosen: list[str], label_key: str, lang: str):
+def _checklist(component_id: str, values: tuple[str, ...], chosen: list[str], label_prefix: str, lang: str):
     return dcc.Checklist(id=component_id, value=chosen,
-                         options=[{"label": t(f"{label_key}.{v}", lang) if label_key else v, "value": v}
+                         options=[{"label": t(f"{label_prefix}{v}", lang) if label_prefix else v, "value": v}
                                   for v in values])
 
 
+def _point_layer(layer: registry.PointLayer) -> dl.GeoJSON:
+    return dl.GeoJSON(id={"type": ids.MAP_POINT_LAYER, "layer": layer.name}, cluster=layer.clustered,
+                      zoomToBoundsOnClick=True, pointToLayer={"variable": "iocMap.pointToLayer"},
+                      onEachFeature={"variable": "iocMap.bindPopup"},
+                      clusterToLayer={"variable": "iocMap.clusterToLayer"} if layer.clustered else None,
+                      superClusterOptions={"radius": 70, "maxZoom": 17})
+
+
 def layout(**query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
+    lang = request_lang(query.pop("lang", None))
     city = settings.get("DEFAULT_CITY")
     try:
         known = {c["slug"] for c in list_cities()}
@@ -55,27 +91,19 @@ def layout(**query) -> html.Div:
     ward_options = _ward_options(ward_city if ward_city in known else next(iter(sorted(known)), city))
     tile_url = settings.get("TILE_URL")
     tiles = [dl.TileLayer(url=tile_url, attribution=settings.get("TILE_ATTRIBUTION"))] if tile_url else []
-    point_layers = [
-        dl.GeoJSON(id={"type": ids.MAP_POINT_LAYER, "layer": layer}, cluster=layer in CLUSTERED,
-                   zoomToBoundsOnClick=True, pointToLayer={"variable": "iocMap.pointToLayer"},
-                   onEachFeature={"variable": "iocMap.bindPopup"},
-                   clusterToLayer={"variable": "iocMap.clusterToLayer"} if layer in CLUSTERED else None,
-                   superClusterOptions={"radius": 70, "maxZoom": 17})
-        for layer in POINT_LAYERS
-    ]
+    layers = _visible_layers()
     controls = html.Div([
         dcc.Dropdown(id=ids.MAP_WARD, value=state.ward, options=ward_options, placeholder=t("map.ward_search", lang),
-                     clearable=True, searchable=True),
+                     clearable=True, searchable=True, labels=dropdown_labels(lang)),
         html.Div([html.H3(t("map.layers", lang)),
-                  _checklist(ids.MAP_LAYERS, LAYERS, state.layers, "map.layer", lang)]),
+                  _checklist(ids.MAP_LAYERS, (WARDS, *(layer.name for layer in layers)), state.layers,
+                             "map.layer.", lang)]),
         html.Div([html.H3(t("map.metric", lang)),
                   dcc.RadioItems(id=ids.MAP_METRIC, value=state.metric,
-                                 options=[{"label": t(f"map.metric.{m}", lang), "value": m} for m in METRICS])]),
-        html.Div([html.H3(t("map.camera_status", lang)),
-                  _checklist(ids.MAP_STATUS, CAMERA_STATUSES, state.status, "status", lang)]),
-        html.Div([html.H3(t("map.owner", lang)), _checklist(ids.MAP_OWNER, OWNERS, state.owner, "owner", lang)]),
-        html.Div([html.H3(t("map.provider", lang)), _checklist(ids.MAP_PROVIDER, PROVIDERS, state.provider, "", lang)]),
-        html.Div([html.H3(t("map.ap_kind", lang)), _checklist(ids.MAP_AP_KIND, AP_KINDS, state.ap_kind, "ap", lang)]),
+                                 options=[{"label": t(f"map.metric.{m}", lang), "value": m} for m in metric_names()])]),
+        *[html.Div([html.H3(t(item.heading, lang)),
+                    _checklist(filter_id(item.name), item.values, getattr(state, item.name), item.option_prefix, lang)])
+          for item in registry.FILTERS],
         html.Div(id=ids.MAP_COUNTS, className="map-counts"),
     ], className="panel map-controls")
     return html.Div([
@@ -85,73 +113,82 @@ def layout(**query) -> html.Div:
             controls,
             html.Div(dl.Map([*tiles, dl.GeoJSON(id=ids.MAP_WARDS, style={"variable": "iocMap.wardStyle"},
                                                 hoverStyle={"variable": "iocMap.wardHover"},
-                                                hideout={"selected": state.ward}),
-                             *point_layers],
+                                                onEachFeature={"variable": "iocMap.wardTooltip"},
+                                                hideout=ward_hideout(state.metric, state.layers, state.ward)),
+                             *[_point_layer(layer) for layer in layers]],
                             id=ids.MAP, center=[19.8066, 105.7877], zoom=12,
                             attributionControl=bool(tile_url), className="big-map"), className="panel"),
             html.Div([html.Div(id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
         ], className="map-page"),
-        dcc.Store(id=ids.MAP_WARD_NAMES), dcc.Store(id=ids.MAP_COUNTS_STORE), html.Div(id=ids.MAP_URL_SINK),
+        dcc.Store(id=ids.MAP_CONFIG), dcc.Store(id=ids.MAP_LANG, data=lang),
+        html.Div(id=ids.MAP_URL_SINK),
     ])
 
 
+# A short flight to the chosen ward or city: it shows where the view went without holding up the page.
+FLIGHT = {"duration": 0.3}
+
+
+def ward_hideout(metric: str, layers: list[str], ward: str | None) -> dict:
+    """What `iocMap.wardStyle` draws the wards by (assets/map.js `wardHideout` computes the same)."""
+    return {"metric": metric, "wards": WARDS in (layers or []), "selected": ward}
+
+
 @callback(
-    Output(ids.MAP_WARDS, "data"), Output(ids.MAP_LEGEND, "children"), Output(ids.MAP_WARD, "options"),
-    Output(ids.MAP_WARD_NAMES, "data"),
-    Input(ids.CITY_SELECT, "value"), Input(ids.MAP_METRIC, "value"), Input(ids.MAP_LAYERS, "value"),
-    Input(ids.LANG_SELECT, "value"),
+    Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"), Output(ids.MAP_WARD, "options"),
+    Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LANG, "data"),
 )
-def render_wards(city: str, metric: str, layers: list[str], lang: str):
+def load_city(city: str, lang: str):
+    """Everything the browser needs to draw the city's map until the city or the language changes:
+    the registry JSON with the city's ward names, every metric's label and class breaks, and the
+    wards with every metric's colour and tooltip (nothing is asked again for a metric or a filter)."""
     lang = normalise_lang(lang)
-    if metric not in METRICS:
-        metric = METRICS[0]
     try:
         collection = wards_geojson(city)
-        values = metric_values(ward_metrics(city), metric)
+        metrics = ward_metrics(city)
         options = _ward_options(city)
-    except DatabaseUnavailable as exc:
-        return None, error_banner(str(exc)), [], {}
-    data = choropleth_geojson(collection, values, lang)
-    names = {o["value"]: o["label"] for o in options}
-    if "wards" not in (layers or []):
-        for feature in data["features"]:
-            feature["properties"]["fill"] = "transparent"
-    unit = t(f"map.metric.{metric}", lang)
-    schematic = any(feature["properties"]["schematic"] for feature in collection["features"])
-    legend_block = [html.Small(t("overview.schematic", lang), className="schematic-note") if schematic else None,
-                    legend(data["breaks"], unit, lang),
-                    html.Div([html.Span(className="swatch", style={"background": NO_DATA_COLOUR}),
-                              t("map.no_data", lang)], className="legend-row"),
-                    html.Div([html.Div([html.Span(className="dot", style={"background": colour}), t(key, lang)],
-                                       className="legend-row") for key, colour in POINT_LEGEND],
-                             className="point-legend")]
-    return data, legend_block, options, names
+    except DatabaseUnavailable:
+        return None, None, []  # render_ward_panel, run beside this, shows the error
+    data, breaks = choropleth_by_metric(collection, {name: metric_values(metrics, name) for name in metric_names()},
+                                        lang)
+    config = browser_config(lang, _visible_layers())
+    config.update(city=city, ward_names={o["value"]: o["label"] for o in options}, wards={
+        "metrics": {name: {"label": t(f"map.metric.{name}", lang), "breaks": breaks[name]} for name in metric_names()},
+        "colours": list(CLASS_COLOURS), "no_data": NO_DATA_COLOUR,
+        "schematic": any(feature["properties"]["schematic"] for feature in collection["features"])})
+    return config, data, options
 
 
-@callback(Output(ids.MAP_WARD, "value"), Input(ids.MAP_WARDS, "clickData"), prevent_initial_call=True)
-def select_clicked_ward(feature: dict | None):
-    if not feature:
-        return dash.no_update
-    return feature.get("properties", {}).get("gso_code", dash.no_update)
+clientside_callback("window.iocMap.clickedWard", Output(ids.MAP_WARD, "value"), Input(ids.MAP_WARDS, "clickData"),
+                    prevent_initial_call=True)
+
+# The layout draws the first hideout; these inputs change it in the browser.
+clientside_callback("window.iocMap.wardHideout", Output(ids.MAP_WARDS, "hideout"), Input(ids.MAP_METRIC, "value"),
+                    Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), prevent_initial_call=True)
+
+clientside_callback("window.iocMap.drawLegend", Output(ids.MAP_LEGEND, "children"), Input(ids.MAP_CONFIG, "data"),
+                    Input(ids.MAP_METRIC, "value"))
 
 
 @callback(
-    Output(ids.MAP_SIDE, "children"), Output(ids.MAP, "viewport"), Output(ids.MAP_WARDS, "hideout"),
-    Input(ids.MAP_WARD, "value"), Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
+    Output(ids.MAP_SIDE, "children"), Output(ids.MAP, "viewport"),
+    Input(ids.MAP_WARD, "value"), Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LANG, "data"),
 )
 def render_ward_panel(ward: str | None, city: str, lang: str):
+    """The chosen ward's figures (new data: the one server answer a ward click needs), and the view on it."""
     lang = normalise_lang(lang)
     try:
         info = get_city(city)
         metrics = ward_metrics(city)
     except DatabaseUnavailable as exc:
-        return error_banner(str(exc)), dash.no_update, dash.no_update
+        return error_banner(str(exc)), dash.no_update
     if info is None:
-        return None, dash.no_update, {"selected": None}
+        return None, dash.no_update
+    as_of = _as_of_line(ward_period(), lang)
     row = metrics[metrics["gso_code"] == ward]
     if not ward or row.empty:
-        viewport = {"bounds": geojson_bounds(wards_geojson(city)), "transition": "flyToBounds"}
-        return html.P(t("map.click_ward", lang), className="muted"), viewport, {"selected": None}
+        viewport = {"bounds": geojson_bounds(wards_geojson(city)), "transition": "flyToBounds", "options": FLIGHT}
+        return [html.P(t("map.click_ward", lang), className="muted"), as_of], viewport
     ward_row = row.iloc[0]
     ward_feature = next(f for f in wards_geojson(city)["features"] if f["properties"]["gso_code"] == ward)
     figures = [
@@ -164,35 +201,30 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
         ("ward.online_rate", format_percent(metric_values(row, "online_dossier_rate")[ward], lang)),
         ("ward.open_incidents", format_number(ward_row["open_incidents"], lang)),
     ]
-    panel = [html.H2(ward_row["name"], className="section-title"),
+    panel = [html.H2(ward_row["name"], className="section-title"), as_of,
              html.Dl([part for key, value in figures for part in (html.Dt(t(key, lang)), html.Dd(value))]),
              dcc.Link(t("map.open_ward", lang) + " →", href=f"/ward/{ward}", className="button")]
-    return panel, {"bounds": geojson_bounds(ward_feature), "transition": "flyToBounds"}, {"selected": ward}
+    return panel, {"bounds": geojson_bounds(ward_feature), "transition": "flyToBounds", "options": FLIGHT}
 
+
+def _as_of_line(period: periods.Period, lang: str) -> html.P:
+    """What the choropleth and the panel's figures describe, as the ward page says it."""
+    last_day = format_date(period.end - timedelta(days=1), lang)
+    return html.P(t("asof.period", lang).format(year=period.key, end=last_day), className="as-of-line")
+
+
+# The filters' values follow the other inputs, in registry order (the config lists their names).
+FILTER_INPUTS = [Input(filter_id(item.name), "value") for item in registry.FILTERS]
 
 clientside_callback(
     "window.iocMap.updateLayers",
-    *[Output({"type": ids.MAP_POINT_LAYER, "layer": layer}, "data") for layer in POINT_LAYERS],
-    Output(ids.MAP_COUNTS_STORE, "data"),
-    Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_STATUS, "value"),
-    Input(ids.MAP_OWNER, "value"), Input(ids.MAP_PROVIDER, "value"), Input(ids.MAP_AP_KIND, "value"),
-    Input(ids.MAP_WARD, "value"), Input(ids.MAP_WARD_NAMES, "data"),
+    Output({"type": ids.MAP_POINT_LAYER, "layer": ALL}, "data"), Output(ids.MAP_COUNTS, "children"),
+    Input(ids.MAP_CONFIG, "data"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), *FILTER_INPUTS,
 )
 
 clientside_callback(
     "window.iocMap.syncUrl",
     Output(ids.MAP_URL_SINK, "className"),
-    Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_METRIC, "value"), Input(ids.MAP_STATUS, "value"),
-    Input(ids.MAP_OWNER, "value"), Input(ids.MAP_PROVIDER, "value"), Input(ids.MAP_AP_KIND, "value"),
-    Input(ids.MAP_WARD, "value"),
+    Input(ids.MAP_CONFIG, "data"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_METRIC, "value"),
+    Input(ids.MAP_WARD, "value"), *FILTER_INPUTS,
 )
-
-
-@callback(Output(ids.MAP_COUNTS, "children"), Input(ids.MAP_COUNTS_STORE, "data"), Input(ids.LANG_SELECT, "value"))
-def render_counts(counts: dict | None, lang: str):
-    lang = normalise_lang(lang)
-    if not counts:
-        return None
-    return [html.Div(t("map.shown", lang) + ":")] + [
-        html.Div(f"{t(f'map.layer.{layer}', lang)}: {format_number(n, lang)}", id=f"map-count-{layer}")
-        for layer, n in counts.items() if n]

@@ -5,7 +5,7 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from components import ids
-from components.i18n import normalise_lang, t
+from domain.i18n import normalise_lang, t
 from security.policy import PUBLIC, access
 
 dash.register_page(__name__, path="/404", name="404", title="404 – IOC")

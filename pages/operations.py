@@ -14,22 +14,30 @@ from datetime import datetime, timedelta
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, Patch, State, callback, dcc, html
+from dash import Input, Output, Patch, State, callback, dcc, html
 
 import settings
 from components import ids
-from components.banners import stale_banner
-from components.formatting import format_datetime
-from components.i18n import normalise_lang, t
+from components.banners import feed_banners
 from components.ops_panels import (
-    access_points_panel, cameras_panel, environment_panel, event_item, incident_markers, incidents_panel,
+    access_points_panel,
+    cameras_panel,
+    environment_panel,
+    event_item,
+    incident_markers,
+    incidents_panel,
     reports_panel,
 )
+from components.shell import request_lang
 from components.ward_map import zoom_for_area
 from data_access import cache
 from data_access import operations as ops
 from data_access.db import DatabaseUnavailable
 from data_access.places import get_city
+from domain.city_time import utc_now
+from domain.formatting import format_datetime, format_time
+from domain.i18n import normalise_lang, t
+from domain.incidents import URGENT_SEVERITIES, sla_hours
 
 dash.register_page(__name__, path="/operations", name="Điều hành", name_en="Operations", order=1, nav=True,
                    title="Điều hành – IOC")
@@ -42,15 +50,15 @@ def _version_store(panel: str) -> dcc.Store:
     return dcc.Store(id={"type": ids.OPS_VERSION, "panel": panel})
 
 
-def _panel(panel: str, title_key: str, extra: str = "") -> html.Section:
-    return html.Section([html.H2(id={"type": ids.OPS_TITLE, "panel": panel}, children=t(title_key),
+def _panel(panel: str, title_key: str, lang: str, extra: str = "") -> html.Section:
+    return html.Section([html.H2(id={"type": ids.OPS_TITLE, "panel": panel}, children=t(title_key, lang),
                                  className="section-title"),
                          html.Div(id={"type": ids.OPS_PANEL, "panel": panel})],
                         className=f"panel ops-panel ops-{panel} {extra}".strip())
 
 
-def layout(**_query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
+def layout(lang: str | None = None, **_query) -> html.Div:
+    lang = request_lang(lang)
     refresh_ms = max(2, settings.get_int("OPS_REFRESH_S")) * 1000
     return html.Div([
         html.Div([html.H1(t("ops.heading", lang), id=ids.OPS_HEADING, className="page-title"),
@@ -60,20 +68,21 @@ def layout(**_query) -> html.Div:
         dcc.Store(id=ids.OPS_LAST_GOOD), dcc.Store(id=ids.OPS_EVENTS_SEEN), dcc.Store(id=ids.OPS_URGENT_SEEN),
         *[_version_store(panel) for panel in PANELS],
         html.Div([
-            _panel("incidents", "ops.incidents", "ops-wide"),
+            _panel("incidents", "ops.incidents", lang, "ops-wide"),
             html.Section([html.H2(t("ops.map", lang), id={"type": ids.OPS_TITLE, "panel": "map"},
                                   className="section-title"),
                           dl.Map([dl.LayerGroup(id=ids.OPS_MAP_MARKERS)], id=ids.OPS_MAP, className="ops-map",
                                  center=[19.8066, 105.7877], zoom=12, scrollWheelZoom=False,
-                                 attributionControl=False),
-                          html.H2(t("ops.events", lang), id={"type": ids.OPS_TITLE, "panel": "events"},
+                                 attributionControl=False)],
+                         className="panel ops-panel ops-map-panel"),
+            html.Section([html.H2(t("ops.events", lang), id={"type": ids.OPS_TITLE, "panel": "events"},
                                   className="section-title"),
                           html.Ul(id=ids.OPS_EVENTS, className="ops-events", **{"aria-live": "polite"})],
-                         className="panel ops-panel ops-live"),
-            _panel("reports", "ops.reports"),
-            _panel("cameras", "ops.cameras", "ops-wide"),
-            _panel("environment", "ops.environment", "ops-wide"),
-            _panel("access_points", "ops.access_points"),
+                         className="panel ops-panel ops-events-panel"),
+            _panel("reports", "ops.reports", lang),
+            _panel("cameras", "ops.cameras", lang, "ops-wide"),
+            _panel("environment", "ops.environment", lang, "ops-wide"),
+            _panel("access_points", "ops.access_points", lang),
         ], className="ops-grid"),
     ], className="operations")
 
@@ -94,21 +103,21 @@ def refresh(_n, city: str, lang: str, theme: str, *state):
     """Probe the database; hand a new fingerprint only to the panels whose data changed."""
     lang = normalise_lang(lang)
     previous, last_good = state[:-1], state[-1]
-    now = datetime.now()
+    now = utc_now()
     try:
         live = ops.live_state(city)
         if cache.served_stale():
             raise DatabaseUnavailable("served from the cache: the database is down")
     except DatabaseUnavailable:
         last = format_datetime(datetime.fromisoformat(last_good), lang) if last_good else None
-        message = t("ops.db_down", lang).format(time=f"{now:%H:%M:%S}", last=last) if last else \
-            t("ops.db_down_first", lang).format(time=f"{now:%H:%M:%S}")
+        message = t("ops.db_down", lang).format(time=format_time(now), last=last) if last else \
+            t("ops.db_down_first", lang).format(time=format_time(now))
         return (*[dash.no_update] * len(PANELS), dash.no_update,
                 html.Div(message, className="banner banner-error stale-banner", role="alert"), dash.no_update)
     versions = [f"{city}|{lang}|{theme}|{live.versions[panel]}" for panel in PANELS]
     outputs = [v if v != old else dash.no_update for v, old in zip(versions, previous)]
-    stale = stale_banner(live.newest_at, now, timedelta(seconds=settings.get_int("OPS_STALE_AFTER_S")), lang)
-    return (*outputs, t("ops.updated", lang).format(time=f"{now:%H:%M:%S}"), stale, now.isoformat())
+    stale = feed_banners(live.feeds, now, timedelta(seconds=settings.get_int("OPS_STALE_AFTER_S")), lang)
+    return (*outputs, t("ops.updated", lang).format(time=format_time(now)), stale, now.isoformat())
 
 
 def _context(version: str | None) -> tuple[str, str, str] | None:
@@ -132,10 +141,10 @@ def render_incidents(version: str | None, urgent_seen: dict | None):
 
 
 def _incidents(city: str, lang: str, theme: str, version: str, urgent_seen: dict) -> tuple:
-    now = datetime.now()
-    incidents = ops.with_sla(ops.open_incidents(city, version=version), now, ops.sla_hours())
+    now = utc_now()
+    incidents = ops.with_sla(ops.open_incidents(city, version=version), now, sla_hours())
     info = get_city(city)
-    urgent = incidents[incidents["severity"].isin(ops.URGENT_SEVERITIES)]
+    urgent = incidents[incidents["severity"].isin(URGENT_SEVERITIES)]
     newest_urgent = int(urgent["id"].max()) if len(urgent) else 0
     seen = urgent_seen.get(city)
     if seen is not None and newest_urgent > seen:
@@ -146,7 +155,7 @@ def _incidents(city: str, lang: str, theme: str, version: str, urgent_seen: dict
     else:
         viewport = dash.no_update
     seen_now = dict(urgent_seen, **{city: max(newest_urgent, seen or 0)})
-    panel = incidents_panel(incidents, ops.sla_hours(), lang, theme, now)
+    panel = incidents_panel(incidents, sla_hours(), lang, theme, now)
     return panel, incident_markers(incidents, lang), viewport, seen_now
 
 
@@ -200,7 +209,7 @@ def _draw(version: str | None, build):
     Input({"type": ids.OPS_VERSION, "panel": "reports"}, "data"),
 )
 def render_reports(version: str | None):
-    minute = datetime.now().replace(second=0, microsecond=0)
+    minute = utc_now().replace(second=0, microsecond=0)
     return _draw(version, lambda city, lang, _theme: reports_panel(
         ops.citizen_report_summary(city, minute, version=version),
         ops.reports_near_deadline(city, minute, version=version), lang))
@@ -211,7 +220,7 @@ def render_reports(version: str | None):
     Input({"type": ids.OPS_VERSION, "panel": "cameras"}, "data"),
 )
 def render_cameras(version: str | None):
-    now = datetime.now()
+    now = utc_now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     return _draw(version, lambda city, lang, theme: cameras_panel(
         ops.camera_status_counts(city, version=version), ops.camera_online_by_ward(city, version=version),
@@ -233,17 +242,6 @@ def render_access_points(version: str | None):
     Input({"type": ids.OPS_VERSION, "panel": "environment"}, "data"),
 )
 def render_environment(version: str | None):
-    return _draw(version, lambda city, lang, _theme: environment_panel(
-        *ops.environment_latest(city, version=version), lang))
+    return _draw(version, lambda city, lang, theme: environment_panel(
+        *ops.environment_latest(city, version=version), lang, theme))
 
-
-@callback(
-    Output(ids.OPS_HEADING, "children"),
-    Output({"type": ids.OPS_TITLE, "panel": ALL}, "children"),
-    Input(ids.LANG_SELECT, "value"),
-    State({"type": ids.OPS_TITLE, "panel": ALL}, "id"),
-)
-def translate_titles(lang: str, panel_ids: list[dict]):
-    """Section titles follow the language switch (the panels redraw on their own)."""
-    lang = normalise_lang(lang)
-    return t("ops.heading", lang), [t(f"ops.{i['panel']}", lang) for i in panel_ids]

@@ -1,72 +1,57 @@
 """Overview (`/`): headline KPI cards of the four pillars for a year, a map of
-the wards by security-camera density, and trend charts since 2020."""
+the wards by security-camera density, and trend charts since 2020.
+
+The year comes from the address (`?period=2022`, `?year=2022`; a quarter, month or range
+stands for its year), else from the period chosen in this browser tab on another page
+(components/period_controls.py); the year chosen here travels to the other pages."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-import settings
 from components import ids
-from components.banners import error_banner
+from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import bar_chart, line_chart
-from components.formatting import format_date, format_datetime
-from components.i18n import normalise_lang, t
 from components.kpi_card import make_kpi_card, next_target
+from components.period_controls import read_query, remember_year, restored, url_marker
+from components.shell import request_lang
 from components.ward_map import choropleth_geojson, legend, make_ward_map, zoom_for_area
-from data_access import periods
 from data_access.db import DatabaseUnavailable
-from data_access.indicators import BY_CODE, PILLARS
 from data_access.kpi import city_targets, compute_kpis, data_as_of, kpi_sources, yearly_series
 from data_access.map_layers import metric_values, ward_metrics
 from data_access.places import get_city, has_schematic_wards, wards_geojson
+from domain import periods
+from domain.city_time import city_today
+from domain.formatting import format_date, format_datetime
+from domain.headlines import FIRST_DATA_YEAR, PILLAR_CODES, TREND_CODES
+from domain.i18n import dropdown_labels, name_of, normalise_lang, t
+from domain.indicators import BY_CODE, PILLARS
 from serving.response_cache import cache_response
 
 dash.register_page(__name__, path="/", name="Tổng quan", name_en="Overview", order=0, nav=True,
-                   title="Tổng quan – IOC")
-
-HEADLINES: dict[str, tuple[str, ...]] = {
-    "governance": ("services.level3_on_time_rate", "services.level4_on_time_rate", "services.digitised_rate",
-                   "services.procedures_online", "docs.signed_rate", "meetings.electronic_rate"),
-    "living": ("camera.security_total", "wifi.access_points", "camera.key_locations_security_rate",
-               "internet.household_rate", "infra.fibre_km", "health.facilities_linked_rate"),
-    "environment": ("env.pm25_mean", "env.air_stations", "env.water_stations"),
-    "economy": ("internet.business_rate", "economy.ecommerce_business_rate", "economy.online_shopping_rate"),
-}
-FIRST_YEAR = 2020
-
-
-def _default_year() -> int:
-    return datetime.now().year - 1
+                   period="any", title="Tổng quan – IOC")
+PAGE = "overview"
 
 
 def _year_options() -> list[int]:
-    return list(range(datetime.now().year, FIRST_YEAR - 1, -1))
+    return list(range(city_today().year, FIRST_DATA_YEAR - 1, -1))
 
 
-def layout(year: str | None = None, **_query) -> html.Div:
-    chosen, warning = _default_year(), None
-    if year is not None:
-        try:
-            chosen = periods.year(year).year
-            if chosen not in _year_options():
-                raise periods.PeriodError(f"no data for {chosen}")
-        except periods.PeriodError:
-            warning = year
-            chosen = _default_year()
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
+def layout(**query) -> html.Div:
+    chosen = read_query(query)
+    lang = request_lang(query.get("lang"))
     return html.Div([
         html.Div([
             html.H1(t("overview.heading", lang), id=ids.OVERVIEW_HEADING, className="page-title"),
             html.Label([html.Span(t("overview.year", lang), id=ids.OVERVIEW_YEAR_LABEL),
-                        dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=_year_options(), value=chosen,
-                                     clearable=False, searchable=False, className="year-select")],
+                        dcc.Dropdown(id=ids.OVERVIEW_YEAR, options=_year_options(), value=chosen.period.year,
+                                     clearable=False, searchable=False, className="year-select",
+                                     labels=dropdown_labels(lang))],
                        className="inline-control"),
+            url_marker(PAGE, chosen.given),
         ], className="page-head"),
-        html.Div(f"{t('overview.bad_year', lang)} {chosen} ({warning!r})", className="banner banner-warning",
-                 role="alert") if warning else None,
+        ignored_notice(chosen.notices, lang),
         html.Div(id=ids.OVERVIEW_MESSAGE),
         dcc.Loading(html.Div(id=ids.OVERVIEW_CARDS, className="pillars"), type="dot", delay_show=400),
         html.Div([
@@ -76,6 +61,17 @@ def layout(year: str | None = None, **_query) -> html.Div:
             html.Div(id=ids.OVERVIEW_CHARTS, className="charts"),
         ], className="overview-lower"),
     ], className="overview")
+
+
+@callback(Output(ids.OVERVIEW_YEAR, "value"), Input({"type": ids.PERIOD_FROM_URL, "page": PAGE}, "data"),
+          State(ids.PERIOD_STORE, "data"), State(ids.OVERVIEW_YEAR, "value"))
+def restore_year(given, period_state, year: int):
+    """Opened without a year in the address: the year of the period chosen in this tab."""
+    period, _compare = restored(given, period_state)
+    return period.year if period is not None else year
+
+
+remember_year(Input(ids.OVERVIEW_YEAR, "value"), PAGE)
 
 
 @callback(
@@ -128,7 +124,7 @@ def _pillar_sections(city: str, period: periods.Period, lang: str) -> list:
     for pillar in PILLARS:
         cards = [make_kpi_card(BY_CODE[code], values[code], previous[code],
                                next_target(targets, code, period.year), sources[code], lang)
-                 for code in HEADLINES[pillar]]
+                 for code in PILLAR_CODES[pillar]]
         sections.append(html.Section([html.H2(t(f"pillar.{pillar}", lang), className="section-title"),
                                       html.Div(cards, className="card-grid")],
                                      className=f"panel pillar pillar-{pillar}"))
@@ -136,31 +132,29 @@ def _pillar_sections(city: str, period: periods.Period, lang: str) -> list:
 
 
 def _trend_charts(city: str, lang: str, theme: str) -> list:
-    now = datetime.now()
-    years = list(range(FIRST_YEAR, now.year + 1))
-    codes = ["services.level3_dossiers", "services.level4_dossiers", "camera.security_total",
-             "wifi.access_points", "services.digitised_rate", "docs.signed_rate", "meetings.electronic_rate"]
-    series = yearly_series(city, codes, years)
+    today = city_today()
+    years = list(range(FIRST_DATA_YEAR, today.year + 1))
+    series = yearly_series(city, [code for codes in TREND_CODES.values() for code in codes], years)
     as_of = data_as_of(city)
     updated = format_datetime(as_of, lang) if as_of else "—"
     source = t("source.raw", lang)
-    partial = t("chart.partial_year", lang).format(year=now.year, date=format_date(now.date(), lang))
+    partial = t("chart.partial_year", lang).format(year=today.year, date=format_date(today, lang))
     common = {"source": f"{source}; {partial}", "updated": updated, "lang": lang, "theme": theme}
 
-    def names(*codes_):
-        return {BY_CODE[c].name_en if lang == "en" else BY_CODE[c].name_vi: [series[c][y] for y in years]
-                for c in codes_}
+    def lines(trend: str, labels: tuple[str, ...] = ()) -> dict[str, list]:
+        """The trend's series by label: the given ones, else the indicators' names."""
+        codes = TREND_CODES[trend]
+        return {label: [series[code][y] for y in years]
+                for code, label in zip(codes, labels or [name_of(BY_CODE[code], lang) for code in codes])}
+
+    def titles(trend: str) -> dict:
+        return {"title": t(f"chart.{trend}.title", lang), "unit": t(f"chart.{trend}.unit", lang), **common}
 
     meeting_target = [(row["year"], row["value"], t("chart.target_2025", lang)) for row in city_targets(city)
                       if row["indicator_code"] == "meetings.electronic_rate" and row["year"] == 2025]
     figures = [
-        bar_chart(years, {t("chart.level3", lang): [series["services.level3_dossiers"][y] for y in years],
-                          t("chart.level4", lang): [series["services.level4_dossiers"][y] for y in years]},
-                  title=t("chart.dossiers.title", lang), unit=t("chart.dossiers.unit", lang), **common),
-        line_chart(years, names("camera.security_total", "wifi.access_points"),
-                   title=t("chart.assets.title", lang), unit=t("chart.assets.unit", lang), **common),
-        line_chart(years, names("services.digitised_rate", "docs.signed_rate", "meetings.electronic_rate"),
-                   percent=True, targets=meeting_target,
-                   title=t("chart.rates.title", lang), unit=t("chart.rates.unit", lang), **common),
+        bar_chart(years, lines("dossiers", (t("chart.level3", lang), t("chart.level4", lang))), **titles("dossiers")),
+        line_chart(years, lines("assets"), **titles("assets")),
+        line_chart(years, lines("rates"), percent=True, targets=meeting_target, **titles("rates")),
     ]
     return [make_chart_panel({"type": ids.TREND_CHART, "index": i}, figure) for i, figure in enumerate(figures)]

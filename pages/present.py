@@ -2,46 +2,83 @@
 period, save it by name, show it full screen (arrow keys move between slides) and
 export it to PDF (title page + one page per slide) or a slide to PNG, on the server.
 
-`?period=2022&slides=kpi.governance,trend.dossiers` opens a deck directly.
+`?period=2022&slides=kpi.governance,trend.dossiers` opens a deck directly (`?year=2022` too);
+without a period in the address the deck opens on the period chosen in this browser tab on
+another page, when it is a year or a quarter (components/period_controls.py).
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import dash
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import (
+    ALL,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
 
 import settings
-from components import ids
+from components import ids, jobs
 from components.banners import error_banner
-from components.deck import (DeckError, Slide, build_slides, clean_keys, parse_period, slide_options,
-                             styled)
-from components.i18n import normalise_lang, t
-from components.period_controls import default_period, period_options
+from components.deck import (
+    DeckError,
+    Slide,
+    build_slides,
+    clean_keys,
+    parse_period,
+    slide_options,
+    styled,
+)
+from components.period_controls import (
+    PAGE_PERIODS,
+    default_period,
+    period_options,
+    remember_single,
+    restored,
+    url_marker,
+)
+from components.shell import request_lang
 from data_access.db import DatabaseUnavailable
-from data_access.decks import DeckNameError, get_deck, list_decks, save_deck, valid_name
+from data_access.deck_data import deck_data
+from data_access.decks import get_deck, list_decks
 from data_access.places import get_city
-from data_access.users import audit
+from domain import periods
+from domain.formatting import format_period
+from domain.i18n import dropdown_labels, normalise_lang, t
+from domain.text import unaccent
+from loaders.decks import DeckNameError, save_deck, valid_name
+from security import job_tickets
+from security.accounts import audit
 from security.session import current_identity
 
 dash.register_page(__name__, path="/present", name="Trình chiếu", name_en="Present", order=5, nav=True,
-                   title="Trình chiếu – IOC")
+                   period="single", title="Trình chiếu – IOC")
+PAGE = "present"
 
 DEFAULT_SLIDES = ("kpi.governance", "services.table", "services.wards", "trend.dossiers", "targets.table")
 
 
-def _period_choices() -> list[dict]:
-    return period_options("year") + period_options("quarter")
+def _period_choices(lang: str) -> list[dict]:
+    return [option for kind in PAGE_PERIODS["single"][0] for option in period_options(kind, lang=lang)]
 
 
-def layout(period: str | None = None, slides: str | None = None, **_query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
-    notices = []
+def layout(period: str | None = None, slides: str | None = None, year: str | None = None,
+           lang: str | None = None, **_query) -> html.Div:
+    lang = request_lang(lang)
+    labels = dropdown_labels(lang)
+    notices, given = [], []
     chosen_period = default_period("year")
+    period = period if period is not None else year
     if period is not None:
         try:
             chosen_period = parse_period(period).key
+            given.append("period")
         except DeckError as exc:
             notices.append(str(exc))
     chosen = clean_keys((slides or "").split(",")) if slides else list(DEFAULT_SLIDES)
@@ -50,18 +87,25 @@ def layout(period: str | None = None, slides: str | None = None, **_query) -> ht
         chosen = list(DEFAULT_SLIDES)
     builder = html.Div([
         html.Label([t("deck.choose_period", lang),
-                    dcc.Dropdown(id=ids.PRESENT_PERIOD, options=_period_choices(), value=chosen_period,
-                                 clearable=False)]),
+                    dcc.Dropdown(id=ids.PRESENT_PERIOD, options=_period_choices(lang), value=chosen_period,
+                                 clearable=False, labels=labels), url_marker(PAGE, given)]),
         html.Label([t("deck.choose_slides", lang),
-                    dcc.Dropdown(id=ids.PRESENT_SLIDES, options=slide_options(lang), value=chosen, multi=True)]),
+                    dcc.Dropdown(id=ids.PRESENT_SLIDES, options=slide_options(lang), value=chosen, multi=True,
+                                 labels=labels, placeholder=t("deck.no_slides", lang))]),
         html.Ol(id=ids.PRESENT_ORDER, className="deck-order"),
         html.Label([t("deck.name", lang), dcc.Input(id=ids.PRESENT_NAME, type="text", maxLength=80, debounce=False)]),
         html.Div([html.Button(t("deck.save", lang), id=ids.PRESENT_SAVE, className="button"),
                   html.Button(t("deck.pdf", lang), id=ids.PRESENT_PDF, className="button"),
                   html.Button(t("deck.fullscreen", lang), id=ids.PRESENT_SINK, className="button")],
                  className="deck-actions"),
-        html.Label([t("deck.saved", lang), dcc.Dropdown(id=ids.PRESENT_SAVED, options=[], placeholder="—")]),
+        html.Label([t("deck.saved", lang), dcc.Dropdown(id=ids.PRESENT_SAVED, options=[], placeholder="—",
+                                                        labels=labels)]),
+        html.Div([html.Progress(id=ids.PRESENT_PROGRESS, value="0", max="1"),
+                  html.Span(id=ids.PRESENT_PROGRESS_TEXT, className="muted"),
+                  html.Button(t("deck.cancel", lang), id=ids.PRESENT_CANCEL, className="button secondary")],
+                 id=ids.PRESENT_JOB_BOX, className="job-progress", hidden=True, role="status", **{"aria-live": "polite"}),
         html.Div(id=ids.PRESENT_MESSAGE, role="status"),
+        dcc.Store(id=ids.PRESENT_JOB),
         html.P(t("deck.keys", lang), className="muted"),
         dcc.Download(id=ids.PRESENT_DOWNLOAD),
     ], className="panel")
@@ -72,9 +116,27 @@ def layout(period: str | None = None, slides: str | None = None, **_query) -> ht
     ])
 
 
+@callback(Output(ids.PRESENT_PERIOD, "options"), Output(ids.PRESENT_PERIOD, "value", allow_duplicate=True),
+          Input(ids.LANG_SELECT, "value"), Input({"type": ids.PERIOD_FROM_URL, "page": PAGE}, "data"),
+          State(ids.PERIOD_STORE, "data"), prevent_initial_call="initial_duplicate")
+def period_select(lang: str, given, period_state):
+    """The period choices in the language; opened without a period in the address, the tab's
+    period when the deck can show it (a year or a quarter)."""
+    period = restored(given, period_state, PAGE_PERIODS["single"][0])[0] if ctx.triggered_id is None else None
+    return _period_choices(normalise_lang(lang)), period.key if period is not None else dash.no_update
+
+
+remember_single(Input(ids.PRESENT_PERIOD, "value"), PAGE)
+
+
+def _slides(city: str, period: periods.Period, keys: list[str], lang: str) -> list[Slide]:
+    """The slides `keys` of a city and period, each data source read once."""
+    return build_slides(deck_data(city, period, keys), keys, lang)
+
+
 def _slide_view(slide: Slide, index: int, count: int, lang: str) -> html.Section:
     if slide.figure is not None:
-        body = dcc.Graph(figure=styled(slide.figure, lang, dark=True), className="slide-graph", responsive=True,
+        body = dcc.Graph(figure=styled(slide.figure, lang, "wall"), className="slide-graph", responsive=True,
                          config={"displayModeBar": False}, style={"height": "100%", "width": "100%"})
     else:
         body = html.Table([html.Thead(html.Tr([html.Th(cell) for cell in slide.header])),
@@ -102,7 +164,7 @@ def render_deck(period_key: str, keys: list[str], city: str, lang: str):
     if not keys:
         return html.Div(t("deck.empty", lang), className="deck-empty")
     try:
-        slides = build_slides(city, parse_period(period_key), keys, lang)
+        slides = _slides(city, parse_period(period_key), keys, lang)
     except (DeckError, DatabaseUnavailable) as exc:
         return error_banner(str(exc))
     return [_slide_view(slide, i, len(slides), lang) for i, slide in enumerate(slides)]
@@ -133,10 +195,12 @@ def move_up(clicks, keys: list[str]):
     return keys
 
 
-@callback(Output(ids.PRESENT_SAVED, "options"), Input(ids.CITY_SELECT, "value"), Input(ids.PRESENT_MESSAGE, "children"))
-def saved_decks(city: str, _message):
+@callback(Output(ids.PRESENT_SAVED, "options"), Input(ids.CITY_SELECT, "value"), Input(ids.PRESENT_MESSAGE, "children"),
+          Input(ids.LANG_SELECT, "value"))
+def saved_decks(city: str, _message, lang: str):
     try:
-        return [{"label": f"{deck['name']} · {deck['period']}", "value": deck["name"]} for deck in list_decks(city)]
+        return [{"label": f"{deck['name']} · {format_period(deck['period'], lang)}", "value": deck["name"]}
+                for deck in list_decks(city)]
     except DatabaseUnavailable:
         return []
 
@@ -155,7 +219,8 @@ def load_deck(name: str | None, city: str):
           State(ids.PRESENT_NAME, "value"), State(ids.PRESENT_PERIOD, "value"), State(ids.PRESENT_SLIDES, "value"),
           State(ids.CITY_SELECT, "value"), State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
 def save(clicks, name: str | None, period_key: str, keys: list[str], city: str, lang: str):
-    """Save the deck under its name (replacing one of the same name); bad input changes nothing."""
+    """Save the deck under its name: replacing it when it is the user's own (or the user is a
+    leader), else as the user's copy under a new name (`loaders.decks`); bad input changes nothing."""
     lang = normalise_lang(lang)
     if not clicks:
         return dash.no_update
@@ -167,72 +232,110 @@ def save(clicks, name: str | None, period_key: str, keys: list[str], city: str, 
             return html.Div(t("deck.no_slides", lang), className="notice")
         if get_city(city) is None:
             raise DeckError(f"{t('shell.unknown_city', lang)} {str(city)[:40]!r}")
-        save_deck(city, name, period.key, keys, current_identity().username)
+        identity = current_identity()
+        saved = save_deck(city, name, period.key, keys, identity.username, identity.role)
     except DeckNameError:
         return html.Div(t("deck.bad_name", lang), className="notice")
     except (DeckError, DatabaseUnavailable) as exc:
         return html.Div(str(exc), className="notice")
-    return html.Div(f"✔ {t('deck.saved_ok', lang)}: {name} ({period.key}, {len(keys)})", className="deck-saved")
+    copied = (t("deck.saved_copy", lang).format(name=name, author=saved.author, copy=saved.saved_as) + ". "
+              if saved.copied else "")
+    return html.Div(f"✔ {copied}{t('deck.saved_ok', lang)}: {saved.saved_as} ({format_period(period, lang)}, "
+                    f"{len(keys)})", className="deck-saved")
 
 
-def _filename(city: str, period: str, name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", f"trinh-chieu_{city}_{period}_{name}")
-    return f"{stem[:90]}_{datetime.now():%Y%m%d}"
+def _filename(city: str, period: str, name: str, extension: str) -> str:
+    """A readable ASCII name: 'trinh-chieu-giao-ban-thang-11-thanh-hoa-2022.pdf'."""
+    words = re.sub(r"[^a-z0-9]+", "-", unaccent(f"trinh chieu {name} {city} {period}").lower()).strip("-")
+    return f"{words[:100].rstrip('-')}.{extension}"
 
 
-@callback(Output(ids.PRESENT_DOWNLOAD, "data"), Output(ids.PRESENT_MESSAGE, "children", allow_duplicate=True),
-          Input(ids.PRESENT_PDF, "n_clicks"),
+@callback(Output(ids.PRESENT_JOB, "data"), Output(ids.PRESENT_MESSAGE, "children", allow_duplicate=True),
+          Input(ids.PRESENT_PDF, "n_clicks"), Input({"type": ids.PRESENT_PNG, "index": ALL}, "n_clicks"),
           State(ids.PRESENT_NAME, "value"), State(ids.PRESENT_PERIOD, "value"), State(ids.PRESENT_SLIDES, "value"),
           State(ids.CITY_SELECT, "value"), State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
-def export_pdf(clicks, name: str | None, period_key: str, keys: list[str], city: str, lang: str):
-    """The deck as a PDF made on the server; the export is audited."""
-    from components.deck_export import ExportError, deck_pdf
-
+def request_export(pdf_clicks, png_clicks, name: str | None, period_key: str, keys: list[str], city: str, lang: str):
+    """Check what is asked, in the request and under the policy, and hand the export job its
+    ticket (who asked, for what); the job makes the file in the background."""
     lang = normalise_lang(lang)
     keys = clean_keys(keys)
-    if not clicks:
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict):
+        index = trigger.get("index")
+        if not any(png_clicks or []) or not isinstance(index, int) or not 0 <= index < len(keys):
+            return dash.no_update, dash.no_update
+        kind, keys = "png", [keys[index]]
+    elif pdf_clicks:
+        kind = "pdf"
+    else:
         return dash.no_update, dash.no_update
     if not keys:
         return dash.no_update, html.Div(t("deck.no_slides", lang), className="notice")
     try:
+        if get_city(city) is None:
+            raise DeckError(f"{t('shell.unknown_city', lang)} {str(city)[:40]!r}")
+        period = parse_period(period_key)
+        title = valid_name(name) if name and kind == "pdf" else (keys[0] if kind == "png" else t("deck.heading", lang))
+    except DeckNameError:
+        return dash.no_update, html.Div(t("deck.bad_name", lang), className="notice")
+    except (DeckError, DatabaseUnavailable) as exc:
+        return dash.no_update, html.Div(f"{t('deck.export_failed', lang)}: {exc}", className="notice")
+    spec = {"kind": kind, "city": city, "period": period.key, "keys": keys, "title": title, "lang": lang,
+            "user": current_identity().username}
+    return job_tickets.issue(spec), None
+
+
+@callback(Output(ids.PRESENT_DOWNLOAD, "data"), Output(ids.PRESENT_MESSAGE, "children", allow_duplicate=True),
+          Input(ids.PRESENT_JOB, "data"), prevent_initial_call=True,
+          background=True, manager=jobs.manager(), cancel=[Input(ids.PRESENT_CANCEL, "n_clicks")],
+          running=[(Output(ids.PRESENT_PDF, "disabled"), True, False),
+                   (Output(ids.PRESENT_JOB_BOX, "hidden"), False, True)],
+          progress=[Output(ids.PRESENT_PROGRESS, "value"), Output(ids.PRESENT_PROGRESS, "max"),
+                    Output(ids.PRESENT_PROGRESS_TEXT, "children")])
+def run_export(set_progress, ticket):
+    """The export job, in its own process: the file, with progress per slide, cut at JOB_TIME_LIMIT_S."""
+    jobs.in_job_process()
+    spec = job_tickets.redeem(ticket, dash.get_app().server.secret_key)
+    if spec is None:
+        return dash.no_update, html.Div(t("deck.bad_ticket", None), className="notice")
+    with jobs.time_limit(settings.get_int("JOB_TIME_LIMIT_S")):
+        return export_file(spec, set_progress)
+
+
+def export_file(spec: dict, set_progress=None):
+    """(download, message) for a checked export `spec`: the PDF of the deck or the PNG of one slide,
+    audited under the user who asked; errors are a message, never a half file."""
+    from components.deck_export import ExportError, deck_pdf, slide_png
+
+    lang, city, kind = normalise_lang(spec["lang"]), spec["city"], spec["kind"]
+
+    def progress(done: int, total: int) -> None:
+        if set_progress is not None:
+            set_progress((done, max(total, 1), t("deck.progress", lang).format(done=done, total=total)))
+
+    try:
         info = get_city(city)
         if info is None:
             raise DeckError(f"{t('shell.unknown_city', lang)} {str(city)[:40]!r}")
-        period = parse_period(period_key)
-        title = valid_name(name) if name else t("deck.heading", lang)
-        slides = build_slides(city, period, keys, lang)
-        content = deck_pdf(slides, info["name_en" if lang == "en" else "name_vi"], title, period.key, lang)
-    except DeckNameError:
-        return dash.no_update, html.Div(t("deck.bad_name", lang), className="notice")
-    except (DeckError, DatabaseUnavailable, ExportError) as exc:
+        period = parse_period(spec["period"])
+        slides = _slides(city, period, clean_keys(spec["keys"]), lang)
+        if kind == "pdf":
+            content = deck_pdf(slides, info["name_en" if lang == "en" else "name_vi"], spec["title"], period.key,
+                               lang, progress=progress)
+        else:
+            progress(0, 1)
+            content = slide_png(slides[0], lang)
+            progress(1, 1)
+    except (DeckError, DatabaseUnavailable, ExportError, IndexError) as exc:
         return dash.no_update, html.Div(f"{t('deck.export_failed', lang)}: {exc}", className="notice")
-    audit(current_identity().username, "export", f"/present {city} {title!r} {period.key} pdf {len(slides)} slides")
-    return dcc.send_bytes(content, _filename(city, period.key, title) + ".pdf"), None
-
-
-@callback(Output(ids.PRESENT_DOWNLOAD, "data", allow_duplicate=True),
-          Output(ids.PRESENT_MESSAGE, "children", allow_duplicate=True),
-          Input({"type": ids.PRESENT_PNG, "index": ALL}, "n_clicks"),
-          State(ids.PRESENT_PERIOD, "value"), State(ids.PRESENT_SLIDES, "value"),
-          State(ids.CITY_SELECT, "value"), State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
-def export_png(clicks, period_key: str, keys: list[str], city: str, lang: str):
-    """One slide as a PNG (chart or table with its title, period, unit, source, as-of); audited."""
-    from components.deck_export import ExportError, slide_png
-
-    lang = normalise_lang(lang)
-    trigger = ctx.triggered_id
-    keys = clean_keys(keys)
-    if not isinstance(trigger, dict) or not any(clicks or []) or not 0 <= int(trigger.get("index", -1)) < len(keys):
-        return dash.no_update, dash.no_update
-    key = keys[int(trigger["index"])]
-    try:
-        period = parse_period(period_key)
-        slide = build_slides(city, period, [key], lang)[0]
-        content = slide_png(slide, lang)
-    except (DeckError, DatabaseUnavailable, ExportError) as exc:
-        return dash.no_update, html.Div(f"{t('deck.export_failed', lang)}: {exc}", className="notice")
-    audit(current_identity().username, "export", f"/present {city} {key} {period.key} png")
-    return dcc.send_bytes(content, _filename(city, period.key, key) + ".png"), None
+    except jobs.JobTimeLimit:
+        return dash.no_update, html.Div(t("deck.too_long", lang).format(seconds=settings.get("JOB_TIME_LIMIT_S")),
+                                        className="notice")
+    name = _filename(city, period.key, spec["title"], kind)
+    detail = (f"/present {city} {spec['title']!r} {period.key} pdf {len(slides)} slides" if kind == "pdf"
+              else f"/present {city} {spec['keys'][0]} {period.key} png")
+    audit(spec["user"], "export", detail)
+    return dcc.send_bytes(content, name), html.Div(f"✔ {t('deck.exported', lang)}: {name}", className="deck-saved")
 
 
 clientside_callback(

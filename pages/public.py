@@ -3,12 +3,20 @@ touch. Rotating panels in large type, aggregates only: public-service KPIs, targ
 progress, cameras counted per ward, free-wifi locations, air quality per ward.
 
 Everything shown comes from `data_access.public`, which selects whitelisted columns
-only; the callback below is the only public one and takes nothing but city and
-language, so a crafted request cannot widen what it returns.
+only; the two callbacks below are public and take nothing but city, language (and
+a tick), so a crafted request cannot widen what they return.
+
+With PUBLIC_AIR_ALERTS on, a strip above the panels warns of open air-quality
+alerts (station, ward, PM value against its QCVN limit), read again every
+minute by its own callback: the panels stay cached, a warning does not wait.
+
+Every slide is of one period, the last complete year, stated once in the head:
+stocks (cameras, wifi stations) at its end, flows and means (services, air
+quality) over it, target progress on the years up to it.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 
 import dash
 import dash_leaflet as dl
@@ -18,16 +26,28 @@ from dash import Input, Output, callback, clientside_callback, dcc, html
 import settings
 from components import ids
 from components.banners import error_banner
+from components.chart_style import apply_style
+from components.clock import city_clock
 from components.display import parse_every
-from components.formatting import format_datetime, format_number, format_value
-from components.i18n import name_of, normalise_lang, t
+from components.kpi_card import status_label
 from components.ward_map import zoom_for_area
-from data_access import periods
 from data_access.db import DatabaseUnavailable
-from data_access.indicators import BY_CODE
 from data_access.places import get_city
-from data_access.public import PUBLIC_KPI_CODES, air_quality, cameras_per_ward, free_wifi_locations, public_kpis, \
-    public_targets, ward_outlines
+from data_access.public import (
+    PUBLIC_KPI_CODES,
+    air_alerts,
+    air_quality,
+    cameras_per_ward,
+    free_wifi_locations,
+    public_kpis,
+    public_targets,
+    ward_outlines,
+)
+from domain import periods
+from domain.city_time import city_today
+from domain.formatting import format_date, format_datetime, format_number, format_value
+from domain.i18n import name_of, normalise_lang, t
+from domain.indicators import BY_CODE
 from security.policy import PUBLIC, access
 from serving.response_cache import cache_response
 
@@ -35,13 +55,17 @@ dash.register_page(__name__, path="/public", name="Công khai", name_en="Public"
                    access=PUBLIC, title="Thông tin công khai – IOC")
 
 ROTATE_DEFAULT = 15
-AIR_LIMITS = {"pm25": 50, "pm10": 100}  # QCVN 05:2023/BTNMT, 24-hour means, µg/m³
-STATUS_ICONS = {"on_track": "✔", "at_risk": "⚠", "off_track": "✖", "no_data": "–"}
+ALERTS_REFRESH_MS = 60_000
+ALERTS_SHOWN = 3  # a lobby screen names the worst few; the rest are counted
+AIR_LIMITS = {"pm25": 25, "pm10": 50}  # QCVN 05:2023/BTNMT, annual means, µg/m³
 
 
 def layout(every: str | None = None, **_query) -> html.Div:
     seconds, _bad = parse_every(every, ROTATE_DEFAULT)
     return html.Div([
+        html.Div(id=ids.PUBLIC_ALERTS, className="kiosk-alerts", role="status"),
+        dcc.Interval(id=ids.PUBLIC_ALERTS_TICK, interval=ALERTS_REFRESH_MS,
+                     disabled=not settings.get_flag("PUBLIC_AIR_ALERTS")),
         html.Div(id=ids.PUBLIC_BODY, className="kiosk-body"),
         dcc.Store(id=ids.PUBLIC_PANELS, data=0),
         dcc.Interval(id=ids.PUBLIC_ROTATE, interval=seconds * 1000),
@@ -61,19 +85,61 @@ def render_public(city: str, lang: str):
         info = get_city(city)
         if info is None:
             return error_banner(f"{t('shell.unknown_city', lang)} {city[:40]!r}"), 0
-        now = datetime.now()
-        period = periods.year(now.year - 1)
-        panels = [_services_panel(city, period, lang), _targets_panel(city, now, lang), _cameras_panel(city, lang),
-                  _wifi_panel(city, lang), _air_panel(city, lang)]
+        period = periods.year(city_today().year - 1)
+        panels = [_services_panel(city, period, lang), _targets_panel(city, period, lang),
+                  _cameras_panel(city, period, lang), _wifi_panel(city, period, lang), _air_panel(city, period, lang)]
     except DatabaseUnavailable as exc:
         return error_banner(str(exc)), 0
+    as_of = t("asof.period", lang).format(year=period.key, end=format_date(period.end - timedelta(days=1), lang))
     head = html.Div([html.Div([html.Span("IOC", className="brand-mark"),
                                html.Span(info["name_en" if lang == "en" else "name_vi"], className="kiosk-city")]),
-                     html.Span(t("public.title", lang), className="kiosk-title"),
-                     html.Time(className="kiosk-clock wall-clock")], className="kiosk-head")
+                     html.Div([html.Span(t("public.title", lang), className="kiosk-title"),
+                               html.Span(as_of, className="as-of-line")]),
+                     city_clock("kiosk-clock wall-clock")], className="kiosk-head")
     dots = html.Div([html.Span(className="kiosk-dot") for _ in panels], className="kiosk-dots")
     foot = html.Div(t("public.aggregates", lang), className="kiosk-foot")
     return [head, html.Div(panels, className="kiosk-panels"), dots, foot], len(panels)
+
+
+@callback(Output(ids.PUBLIC_ALERTS, "children"), Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
+          Input(ids.PUBLIC_ALERTS_TICK, "n_intervals"))
+@access(PUBLIC)
+def render_public_alerts(city: str, lang: str, _tick):
+    """The city's open air-quality warnings, or nothing (PUBLIC_AIR_ALERTS off, none open, no such
+    city, database down: a lobby screen shows no error for a warning it cannot read)."""
+    if not settings.get_flag("PUBLIC_AIR_ALERTS") or not isinstance(city, str):
+        return None
+    lang = normalise_lang(lang)
+    try:
+        if get_city(city) is None:
+            return None
+        alerts = air_alerts(city)
+    except DatabaseUnavailable:
+        return None
+    return public_alerts_strip(alerts, lang)
+
+
+def public_alerts_strip(alerts: list[dict], lang: str) -> list | None:
+    """The warnings as the kiosk shows them: heading, then station (ward), value against its limit, since when."""
+    if not alerts:
+        return None
+    def place(alert: dict) -> str:  # a station often bears its ward's name already
+        ward = alert["ward"]
+        return alert["station"] + (f" ({ward})" if ward and ward not in alert["station"] else "")
+
+    items = [html.Li([html.Strong(place(alert)), " ",
+                      html.Span(t("public.alert_line", lang).format(
+                          parameter=alert["parameter"].upper().replace("PM25", "PM2.5"),
+                          value=format_number(alert["value"], lang, 1), standard=alert["standard"],
+                          limit=format_number(alert["limit"], lang))), " ",
+                      html.Span(t("public.alert_since", lang).format(at=format_datetime(alert["since"], lang)),
+                                className="kiosk-alert-since")],
+                     className="kiosk-alert") for alert in alerts[:ALERTS_SHOWN]]
+    if len(alerts) > ALERTS_SHOWN:
+        items.append(html.Li(t("public.alert_more", lang).format(n=len(alerts) - ALERTS_SHOWN),
+                             className="kiosk-alert-more"))
+    return [html.H2(f"⚠ {t('public.alerts', lang)}", className="kiosk-alerts-title"),
+            html.Ul(items, className="kiosk-alert-list")]
 
 
 def _panel(title: str, body, index: int) -> html.Section:
@@ -82,9 +148,9 @@ def _panel(title: str, body, index: int) -> html.Section:
 
 
 def _figure(figure: go.Figure, lang: str) -> dcc.Graph:
-    figure.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                         separators=",." if lang == "vi" else ".,", font={"size": 22},
-                         margin={"l": 10, "r": 30, "t": 10, "b": 40}, showlegend=False)
+    """A kiosk chart in the wall style, filling its panel."""
+    apply_style(figure, "wall", lang)
+    figure.update_layout(margin={"l": 10, "r": 30, "t": 10, "b": 40}, showlegend=False)
     return dcc.Graph(figure=figure, config={"staticPlot": True}, className="kiosk-graph", responsive=True)
 
 
@@ -96,26 +162,27 @@ def _services_panel(city: str, period: periods.Period, lang: str) -> html.Sectio
     return _panel(t("public.services", lang).format(year=period.year), html.Div(cards, className="kiosk-cards"), 0)
 
 
-def _targets_panel(city: str, now: datetime, lang: str) -> html.Section:
+def _targets_panel(city: str, period: periods.Period, lang: str) -> html.Section:
     rows = []
-    for row in public_targets(city, now)[:12]:
+    for row in public_targets(city, period)[:12]:
         item = BY_CODE[row["code"]]
         current = format_value(row["current"], item.unit, lang) if row["current"] is not None \
             else t("card.no_data", lang)
+        if row["latest_year"] not in (None, period.year):
+            current += f" ({row['latest_year']})"  # the latest value is of an earlier year
         target = f"{row['comparator'].replace('>=', '≥')} {format_value(row['value'], item.unit, lang)} ({row['year']})"
         rows.append(html.Div([
             html.Div(name_of(item, lang), className="kiosk-target-name"),
             html.Div(html.Div(className="progress-fill", style={"width": f"{row['progress'] or 0:.0f}%"}),
                      className="progress kiosk-progress"),
             html.Div(f"{current} / {target}", className="kiosk-target-figures"),
-            html.Div(f"{STATUS_ICONS[row['status']]} {t('status.' + row['status'], lang)}",
-                     className=f"status status-{row['status']}"),
+            html.Div(status_label(row["status"], lang), className=f"status status-{row['status']}"),
         ], className="kiosk-target", **{"data-code": row["code"]}))
     return _panel(t("public.targets", lang), html.Div(rows, className="kiosk-targets"), 1)
 
 
-def _cameras_panel(city: str, lang: str) -> html.Section:
-    wards = cameras_per_ward(city)
+def _cameras_panel(city: str, period: periods.Period, lang: str) -> html.Section:
+    wards = cameras_per_ward(city, period)
     top = wards.sort_values("security", ascending=False).head(15).iloc[::-1]
     figure = go.Figure(go.Bar(x=top["security"], y=top["ward"], orientation="h", marker_color="#4ea3ff",
                               text=[format_number(v, lang) for v in top["security"]], textposition="outside"))
@@ -126,8 +193,8 @@ def _cameras_panel(city: str, lang: str) -> html.Section:
         _figure(figure, lang)], className="kiosk-column"), 2)
 
 
-def _wifi_panel(city: str, lang: str) -> html.Section:
-    points = free_wifi_locations(city)
+def _wifi_panel(city: str, period: periods.Period, lang: str) -> html.Section:
+    points = free_wifi_locations(city, period)
     markers = [dl.CircleMarker(center=[lat, lon], radius=9, color="#ffffff", weight=2, fillColor="#db2777",
                                fillOpacity=0.95) for lon, lat in zip(points["lon"], points["lat"])]
     tile_url = settings.get("TILE_URL")
@@ -148,9 +215,9 @@ def _wifi_panel(city: str, lang: str) -> html.Section:
                                                    className="kiosk-split"), 3)
 
 
-def _air_panel(city: str, lang: str) -> html.Section:
-    wards, whole = air_quality(city)
-    if whole["until"] is None:
+def _air_panel(city: str, period: periods.Period, lang: str) -> html.Section:
+    wards, whole = air_quality(city, period)
+    if not whole["stations"]:
         return _panel(t("public.air", lang), html.P(t("public.no_air", lang), className="kiosk-note"), 4)
 
     def verdict(value, parameter):
@@ -158,7 +225,7 @@ def _air_panel(city: str, lang: str) -> html.Section:
         return html.Span(f"{'✖' if over else '✔'} {t('public.air_over' if over else 'public.air_ok', lang)}",
                          className="status status-off_track" if over else "status status-on_track")
 
-    city_line = t("public.air_city", lang).format(n=whole["stations"], until=format_datetime(whole["until"], lang))
+    city_line = t("public.air_city", lang).format(n=format_number(whole["stations"], lang))
     big = html.Div([html.Div([html.Div([format_number(whole[p], lang, 1), html.Small(" µg/m³")],
                                        className="kiosk-value"),
                               html.Div(p.upper().replace("PM25", "PM2.5"), className="kiosk-label"),

@@ -2,31 +2,49 @@
 dossier records for a period, compared with another, by ward, with export."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import dash
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, dash_table, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
-import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
-from components.charts import bar_chart
-from components.export import download, export_buttons, requested_format
-from components.formatting import format_datetime, table_locale, table_number_format
-from components.i18n import normalise_lang, t
+from components.charts import (
+    bar_chart,
+    lowest_and_highest,
+    on_time_axis,
+    style_figure,
+    ward_rate_dots,
+)
+from components.export import export_buttons, table_export
+from components.grid import COUNT, RATE, TEXT_KIND, GridColumn, data_grid, grid_id, shown_rows
 from components.kpi_card import make_kpi_card
-from components.period_controls import (combined_key, comparison_period, make_period_controls, parse_query,
-                                        register_period_callbacks)
-from data_access import periods
+from components.period_controls import (
+    combined_key,
+    comparison_period,
+    make_period_controls,
+    read_query,
+    register_period_callbacks,
+)
+from components.shell import request_lang
 from data_access.db import DatabaseUnavailable
-from data_access.indicators import BY_CODE
-from data_access.kpi import compute_kpis, data_as_of, kpi_sources, monthly_dossiers, services_by_ward
+from data_access.kpi import (
+    compute_kpis,
+    data_as_of,
+    kpi_sources,
+    monthly_dossiers,
+    services_by_ward,
+)
 from data_access.lineage import has_lineage
+from domain import periods
+from domain.formatting import format_datetime, format_period, month_label
+from domain.i18n import normalise_lang, t
+from domain.indicators import BY_CODE
+from security.session import audit_current_user
+from serving.response_cache import cache_response
 
 dash.register_page(__name__, path="/services", name="Dịch vụ công", name_en="Public services", order=2,
-                   nav=True, title="Dịch vụ công – IOC")
+                   nav=True, period="any", title="Dịch vụ công – IOC")
 
 PERIOD_IDS = ids.period_ids("services")
 register_period_callbacks(PERIOD_IDS)
@@ -39,15 +57,18 @@ GROUPS = (
     ("services.level3_on_time_rate", None), ("services.level4_dossiers", None), ("services.level4_on_time_rate", None),
 )
 TABLE_COLUMNS = ("ward", "dossiers", "online_rate", "on_time_rate", "digitised_rate", "level3", "level4")
+COLUMN_KINDS = {"ward": TEXT_KIND, "dossiers": COUNT, "online_rate": RATE, "on_time_rate": RATE, "digitised_rate": RATE,
+                "level3": COUNT, "level4": COUNT}
 
 
 def layout(**query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
-    period, compare, notices = parse_query(query)
+    lang = request_lang(query.get("lang"))
+    chosen = read_query(query)
     return html.Div([
         html.Div([html.H1(t("services.heading", lang), id=ids.SERVICES_HEADING, className="page-title"),
-                  make_period_controls(PERIOD_IDS, period, compare, lang)], className="page-head"),
-        ignored_notice(notices, lang),
+                  make_period_controls(PERIOD_IDS, chosen.period, chosen.compare, lang, chosen.given)],
+                 className="page-head"),
+        ignored_notice(chosen.notices, lang),
         dcc.Loading(html.Div(id=ids.SERVICES_CARDS, className="card-grid wide"), type="dot", delay_show=400),
         html.Div([make_chart_panel(ids.SERVICES_WARD_CHART), make_chart_panel(ids.SERVICES_MONTHLY)],
                  className="charts", style={"marginTop": "16px"}),
@@ -68,6 +89,7 @@ def layout(**query) -> html.Div:
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
     Input(PERIOD_IDS["compare"], "value"),
 )
+@cache_response()
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):
     lang = normalise_lang(lang)
     try:
@@ -81,47 +103,40 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
     except (DatabaseUnavailable, periods.PeriodError) as exc:
         message = error_banner(str(exc))
         return message, go.Figure(), go.Figure(), None, t("services.heading", lang)
-    cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period), sources[code],
-                           lang, compared_label=f"{t('card.vs', lang)} {other.key}")
+    cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang), sources[code],
+                           lang, compared_label=f"{t('card.vs', lang)} {format_period(other, lang)}")
              for code, threshold in GROUPS]
     updated = format_datetime(as_of, lang) if as_of else "—"
     common = {"source": t("source.raw", lang), "updated": updated, "lang": lang, "theme": theme}
-    ranked = wards.dropna(subset=["on_time_rate"]).sort_values("on_time_rate")
-    shown = ranked if len(ranked) <= 10 else ranked.iloc[list(range(5)) + list(range(len(ranked) - 5, len(ranked)))]
-    ward_chart = bar_chart(shown["ward"].tolist(), {t("services.on_time", lang): shown["on_time_rate"].round(2).tolist()},
-                           title=f"{t('services.top_bottom', lang)} · {period.key}", unit="%", **common)
-    bottom = set(ranked["gso_code"].head(5))
-    ward_chart.update_traces(customdata=shown["gso_code"].tolist(),
-                             marker_color=["#dc2626" if code in bottom else "#16a34a" for code in shown["gso_code"]])
-    ward_chart.update_xaxes(dtick=None, tickformat=None, type="category")
-    low = float(shown["on_time_rate"].min()) if len(shown) else 0.0
-    ward_chart.update_yaxes(ticksuffix="%", range=[max(0.0, low - 1), 100.2])
-    ward_chart.update_layout(showlegend=False)
-    months = [row["month"] for row in monthly]
+    shown = lowest_and_highest(wards, "on_time_rate")
+    ward_chart = style_figure(ward_rate_dots(shown, "on_time_rate", lang),
+                              title=f"{t('services.top_bottom', lang)} · {format_period(period, lang)}", unit="%",
+                              **common)
+    months = [month_label(row["month"], lang) for row in monthly]
     month_chart = bar_chart(months, {t("services.received", lang): [row["received"] for row in monthly]},
                             title=f"{t('services.monthly', lang)} {period.year}", unit=t("services.per_month", lang),
                             **common)
     month_chart.add_trace(go.Scatter(x=months, y=[row["on_time_rate"] for row in monthly], yaxis="y2",
                                      name=t("services.on_time", lang), mode="lines+markers"))
-    month_chart.update_layout(yaxis2={"overlaying": "y", "side": "right", "ticksuffix": "%", "range": [90, 100.5],
-                                      "dtick": 2, "showgrid": False})
-    table = dash_table.DataTable(
-        data=wards.to_dict("records"), sort_action="native", page_size=50, id="services-ward-table",
-        style_cell={"fontFamily": "inherit", "textAlign": "right"},
-        style_cell_conditional=[{"if": {"column_id": "ward"}, "textAlign": "left"}],
-        columns=[{"name": t(f"services.col.{c}", lang), "id": c, "type": "numeric" if c != "ward" else "text",
-                  "format": table_number_format(c)} for c in TABLE_COLUMNS],
-        locale_format=table_locale(lang))
+    month_chart.update_xaxes(dtick=None, tickformat=None, type="category")
+    month_chart.update_layout(yaxis2=on_time_axis(lang))
+    table = _ward_grid(wards.to_dict("records"), lang)
     if has_lineage(city):
         table = html.Div([table, html.Small(t("lineage.rule", lang), className="lineage-note")])
     return cards, ward_chart, month_chart, table, t("services.heading", lang)
 
 
-def _threshold(value: float | None, period: periods.Period) -> dict | None:
+def _ward_grid(rows: list[dict], lang: str):
+    """The ward table: counts and rates sort as numbers and read as the language writes them."""
+    columns = [GridColumn(c, t(f"services.col.{c}", lang), COLUMN_KINDS[c]) for c in TABLE_COLUMNS]
+    return data_grid(ids.SERVICES_WARD_GRID, rows, columns, lang, page_size=50, key="gso_code")
+
+
+def _threshold(value: float | None, period: periods.Period, lang: str) -> dict | None:
     if value is None:
         return None
     return {"indicator_code": "", "year": period.year, "value": value, "comparator": ">=",
-            "source": "Quyết định 766/QĐ-TTg", "title_key": "card.full_score"}
+            "source": t("source.decision_766", lang), "title_key": "card.full_score"}
 
 
 @callback(Output(ids.URL, "pathname"), Input(ids.SERVICES_WARD_CHART, "clickData"), prevent_initial_call=True)
@@ -137,17 +152,19 @@ def drill_down_to_ward(click: dict | None):
     Output(ids.SERVICES_DOWNLOAD, "data"),
     Input({"type": ids.SERVICES_EXPORT, "format": ALL}, "n_clicks"),
     State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
-    State(ids.LANG_SELECT, "value"),
+    State(ids.LANG_SELECT, "value"), State(grid_id(ids.SERVICES_WARD_GRID), "virtualRowData"),
     prevent_initial_call=True,
 )
-def export_table(clicks, city: str, period_key: str, last_key: str | None, lang: str):
-    """The ward table as CSV or XLSX, with the same columns and figures as on screen."""
-    file_format = requested_format(clicks)
-    if file_format is None:
-        return dash.no_update
+def export_table(clicks, city: str, period_key: str, last_key: str | None, lang: str, shown: list | None = None):
+    """The ward table as CSV or XLSX, with the same columns and figures as on screen: the rows the
+    reader's filters left, in the order they sorted them."""
     lang = normalise_lang(lang)
     period = periods.parse(combined_key(period_key, last_key))
-    frame = services_by_ward(city, period)[["gso_code", *TABLE_COLUMNS]]
-    frame.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
-    name = f"dich-vu-cong_{city}_{period.key}_{datetime.now():%Y%m%d}"
-    return download(frame, name, file_format, f"/services {city} {period.key}")
+
+    def frame():
+        table = shown_rows(services_by_ward(city, period), "gso_code", shown)[["gso_code", *TABLE_COLUMNS]]
+        table.columns = ["gso_code", *[t(f"services.col.{c}", lang) for c in TABLE_COLUMNS]]
+        return table
+
+    return table_export(clicks, frame, f"dich-vu-cong_{city}_{period.key}",
+                        lambda file_format: audit_current_user("export", f"/services {city} {period.key} {file_format}"))

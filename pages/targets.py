@@ -3,7 +3,6 @@ by pillar: current value, gap, least-squares projection to the target year and
 status, with the rule written on the page."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import dash
 import plotly.graph_objects as go
@@ -11,21 +10,30 @@ from dash import Input, Output, callback, dcc, html
 
 from components import ids
 from components.banners import error_banner
-from components.formatting import format_delta, format_value
-from components.i18n import name_of, normalise_lang, source_label, t
+from components.chart_style import TARGET_COLOUR, apply_style, variant_for
+from components.kpi_card import status_label
 from data_access.db import DatabaseUnavailable
-from data_access.formulas import AT_RISK_MARGIN
-from data_access.indicators import PILLARS
 from data_access.targets import target_rows
+from domain.city_time import utc_now
+from domain.formatting import delta_unit, format_delta, format_value
+from domain.formulas import AT_RISK_MARGIN
+from domain.i18n import name_of, normalise_lang, source_label, t
+from domain.indicators import PILLARS
 
 dash.register_page(__name__, path="/targets", name="Mục tiêu", name_en="Targets", order=4, nav=True,
                    title="Mục tiêu 2025-2030 – IOC")
 
-STATUS_ICONS = {"on_track": "✔", "at_risk": "⚠", "off_track": "✖", "no_data": "–"}
-
 
 def layout(**_query) -> html.Div:
     return html.Div(id=ids.TARGETS_BODY)
+
+
+COLUMNS = ("indicator", "current", "target", "gap", "projected", "status", "trend")
+
+
+def _cell(content, column: str, lang: str, class_name: str = "", **props) -> html.Td:
+    """A cell that names its column (`data-label`): a phone shows each row as a card (assets/app.css)."""
+    return html.Td(content, className=class_name or None, **{"data-label": t(f"targets.col.{column}", lang)}, **props)
 
 
 def _gap(row: dict, lang: str) -> str:
@@ -35,19 +43,19 @@ def _gap(row: dict, lang: str) -> str:
         return "—"
     if (gap <= 0) == row["item"].higher_is_better:
         return t("targets.reached", lang)
-    return format_delta(gap, lang, "pp" if row["item"].unit == "%" else "")
+    return format_delta(gap, lang, delta_unit(row["item"].unit))
 
 
-def _sparkline(values: dict[int, float | None], target: dict, theme: str) -> dcc.Graph:
+def _sparkline(values: dict[int, float | None], target: dict, theme: str, lang: str) -> dcc.Graph:
+    """The yearly values as a small line towards the target's star, in the theme's chart style."""
     years = [y for y, v in values.items() if v is not None]
     figure = go.Figure(go.Scatter(x=years, y=[values[y] for y in years], mode="lines+markers",
                                   line={"width": 2, "color": "#0b6bcb"}, marker={"size": 4}))
     figure.add_trace(go.Scatter(x=[target["year"]], y=[target["value"]], mode="markers",
-                                marker={"symbol": "star", "size": 10, "color": "#d62728"}))
+                                marker={"symbol": "star", "size": 10, "color": TARGET_COLOUR}))
+    apply_style(figure, variant_for(theme), lang)
     figure.update_layout(height=48, width=160, margin={"l": 0, "r": 0, "t": 2, "b": 2}, showlegend=False,
-                         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                         xaxis={"visible": False}, yaxis={"visible": False},
-                         template="plotly_dark" if theme == "dark" else "plotly_white")
+                         xaxis={"visible": False}, yaxis={"visible": False})
     return dcc.Graph(figure=figure, config={"staticPlot": True}, className="sparkline")
 
 
@@ -56,15 +64,18 @@ def _sparkline(values: dict[int, float | None], target: dict, theme: str) -> dcc
 def render_targets(city: str, lang: str, theme: str):
     lang = normalise_lang(lang)
     try:
-        rows = target_rows(city, datetime.now())
+        rows = target_rows(city, utc_now())
     except DatabaseUnavailable as exc:
         return error_banner(str(exc))
-    header = html.Tr([html.Th(t(f"targets.col.{c}", lang)) for c in
-                      ("indicator", "current", "target", "gap", "projected", "status", "trend")])
+    header = html.Tr([html.Th(t(f"targets.col.{c}", lang)) for c in COLUMNS])
     sections = [html.H1(t("targets.heading", lang), className="page-title"),
                 html.P(t("targets.rule", lang).format(margin=int(AT_RISK_MARGIN * 100)), className="rule")]
     if not rows:
         sections.append(html.P(t("targets.none", lang), className="muted"))
+    else:  # the period the page shows, stated once (it is the only statement a wall keeps)
+        latest = max((row["latest_year"] for row in rows if row["latest_year"] is not None), default=None)
+        sections.insert(1, html.P(t("targets.as_of", lang).format(year=latest if latest else "—"),
+                                  className="as-of-line"))
     for pillar in PILLARS:
         mine = [row for row in rows if row["item"].pillar == pillar]
         if not mine:
@@ -75,17 +86,20 @@ def render_targets(city: str, lang: str, theme: str):
             current = (f"{format_value(row['current'], item.unit, lang)} ({row['latest_year']})"
                        if row["current"] is not None else t("card.no_data", lang))
             comparator = row["comparator"].replace(">=", "≥")
+            cells = {
+                "current": current,
+                "target": f"{comparator} {format_value(row['value'], item.unit, lang)} ({row['year']})",
+                "gap": _gap(row, lang),
+                "projected": format_value(row["projected"], item.unit, lang) if row["projected"] is not None
+                else t("card.no_data", lang),
+            }
             body.append(html.Tr([
                 html.Td([html.Div(name_of(item, lang)),
                          html.Small(source_label(row["source"], lang), className="muted")]),
-                html.Td(current, className="num"),
-                html.Td(f"{comparator} {format_value(row['value'], item.unit, lang)} ({row['year']})", className="num"),
-                html.Td(_gap(row, lang), className="num"),
-                html.Td(format_value(row["projected"], item.unit, lang) if row["projected"] is not None
-                        else t("card.no_data", lang), className="num"),
-                html.Td(f"{STATUS_ICONS[row['status']]} {t('status.' + row['status'], lang)}",
-                        className=f"status status-{row['status']}", **{"data-code": item.code}),
-                html.Td(_sparkline(row["series"], row, theme)),
+                *[_cell(value, column, lang, "num") for column, value in cells.items()],
+                _cell(status_label(row["status"], lang), "status", lang, f"status status-{row['status']}",
+                      **{"data-code": item.code}),
+                _cell(_sparkline(row["series"], row, theme, lang), "trend", lang),
             ]))
         sections.append(html.Section([html.H2(t(f"pillar.{pillar}", lang), className="section-title"),
                                       html.Table(body, className="compare-table targets-table")],

@@ -9,17 +9,17 @@ from __future__ import annotations
 import dash
 from dash import html
 
-import settings
 from components import ids
 from components.display import EVERY_MAX, EVERY_MIN, parse_playlist, view_paths
-from components.i18n import normalise_lang, t
+from components.shell import request_lang
+from domain.i18n import t
 
 dash.register_page(__name__, path="/wall", name="Màn hình tường", name_en="Wall", order=91, nav=False,
                    title="Màn hình tường – IOC")
 
 
-def layout(views: str | None = None, every: str | None = None, **_query) -> html.Div:
-    lang = normalise_lang(settings.get("DEFAULT_LANG"))
+def layout(views: str | None = None, every: str | None = None, lang: str | None = None, **_query) -> html.Div:
+    lang = request_lang(lang)
     playlist = parse_playlist(views, every)
     known = view_paths()
     items = [html.Li([html.Strong(name), f" → {path}"]) for name, path in zip(playlist.names, playlist.paths)]

@@ -2,8 +2,10 @@
 
 A zip is inspected from its central directory before a single byte is
 extracted: entries with absolute paths, drive letters or `..` (zip slip),
-links, too many entries, and zip bombs (a huge declared total, or an entry that
-inflates far beyond its compressed size) are refused with a message. Extraction
+links, too many entries, and zip bombs are refused with a message. A bomb is a
+huge declared total, an archive whose entries together inflate far beyond the
+archive's size (150 entries of 1 MiB of zeros in 170 KB), or one entry that
+inflates far beyond its compressed size; whatever the size of each entry. Extraction
 then goes only into a folder the caller owns (a TemporaryDirectory) and counts
 the bytes really written, since a forged header may under-declare them.
 """
@@ -18,6 +20,8 @@ import settings
 MAX_ZIP_ENTRIES = 200
 # Boundary files compress 2–10×; a run of zeros compresses about 1000×.
 MAX_COMPRESSION_RATIO = 100
+# Below this, ratios say nothing (a few hundred bytes of text may compress 100×) and cost nothing.
+RATIO_FLOOR = 64 * 1024
 _CHUNK = 1 << 20
 
 
@@ -75,14 +79,21 @@ def check_zip(path: Path) -> list[zipfile.ZipInfo]:
         if entry.flag_bits & 0x1:
             raise UnsafeUpload(f"{path.name} refused: entry {entry.filename!r} is encrypted.")
         total += entry.file_size
-        if entry.file_size > _CHUNK and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
-            raise UnsafeUpload(
-                f"{path.name} refused as a zip bomb: {entry.filename!r} would inflate "
-                f"{entry.file_size / max(entry.compress_size, 1):.0f}× (limit {MAX_COMPRESSION_RATIO}×).")
     if total > max_uncompressed_bytes():
         raise UnsafeUpload(
             f"{path.name} refused as a zip bomb: it would inflate to {total / 1024 / 1024:.0f} MB "
             f"(limit {max_uncompressed_bytes() / 1024 / 1024:.0f} MB).")
+    archive_size = max(path.stat().st_size, 1)
+    if total > RATIO_FLOOR and total > MAX_COMPRESSION_RATIO * archive_size:
+        raise UnsafeUpload(
+            f"{path.name} refused as a zip bomb: its {len(entries)} entries would inflate to "
+            f"{total / 1024 / 1024:.0f} MB from {archive_size / 1024:.0f} KB "
+            f"({total / archive_size:.0f}×, limit {MAX_COMPRESSION_RATIO}×).")
+    for entry in entries:
+        if entry.file_size > RATIO_FLOOR and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
+            raise UnsafeUpload(
+                f"{path.name} refused as a zip bomb: {entry.filename!r} would inflate "
+                f"{entry.file_size / max(entry.compress_size, 1):.0f}× (limit {MAX_COMPRESSION_RATIO}×).")
     return [entry for entry in entries if not entry.is_dir()]
 
 

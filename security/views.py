@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timedelta
+import math
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, g, redirect, render_template, request
 
 import settings
-from components.i18n import normalise_lang
-from data_access import cache
 from data_access.db import DatabaseUnavailable
-from data_access.users import audit, get_user, record_failed_login, record_successful_login
+from domain.i18n import LANG_COOKIE, LANGS, normalise_lang
 from security import session as auth_session
+from security import throttle
+from security.accounts import audit, claim_login_attempt, login_name_key, record_successful_login
 from security.passwords import verify_password
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")
@@ -39,8 +40,12 @@ IP_WINDOW_S = 300
 
 
 def _lang() -> str:
-    chosen = request.args.get("lang") or request.form.get("lang")
-    return normalise_lang(chosen if chosen in ("vi", "en") else settings.get("DEFAULT_LANG"))
+    """The address's or form's `lang`, else the language this browser chose last (the cookie
+    the app's language switch writes), else DEFAULT_LANG."""
+    for chosen in (request.args.get("lang"), request.form.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in LANGS:
+            return chosen
+    return normalise_lang(settings.get("DEFAULT_LANG"))
 
 
 def safe_next(target: str | None) -> str:
@@ -69,12 +74,11 @@ def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _over_ip_limit(ip: str) -> bool:
-    """Count this attempt for the address; True when it is over the limit."""
-    key = f"login-attempts:{ip}"
-    attempts = (cache.backend().get(key) or 0) + 1
-    cache.backend().set(key, attempts, timeout=IP_WINDOW_S)
-    return attempts > settings.get_int("LOGIN_ATTEMPTS_PER_IP")
+def _refused(status: int, message: str, username: str, window: throttle.Window, scope: str):
+    """A refusal that says when to try again (Retry-After), counted in /metrics by `scope`."""
+    g.rate_limit_scope = scope
+    html, status = _page(status, message, username=username)
+    return html, status, {"Retry-After": str(max(1, math.ceil(window.resets_in)))}
 
 
 def _csrf_ok() -> bool:
@@ -97,30 +101,44 @@ def database_error_page(exc: DatabaseUnavailable):
 
 @blueprint.post("/login")
 def login_submit():
+    """Check a login with the same work and the same answers whoever the name belongs to.
+
+    Attempts are counted before the password is checked, in counters every worker shares
+    (`security.throttle`): per address (LOGIN_ATTEMPTS_PER_IP per 5 minutes; a success gives
+    its attempt back) and per user name, known or not (LOGIN_MAX_FAILURES, then "locked" for
+    LOGIN_LOCKOUT_MINUTES). A real account is also locked in its row by one UPDATE ...
+    RETURNING (`claim_login_attempt`). Unknown names, disabled and locked accounts are checked
+    against a dummy argon2 hash, so they take as long as a wrong password and get its message."""
     lang = _lang()
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:256]
     ip = _client_ip()
     if not _csrf_ok():
         return _page(400, TEXT[lang]["csrf"], username=username)
-    if _over_ip_limit(ip):
+    address_key = f"login-ip:{ip}"
+    by_address = throttle.hit(address_key, IP_WINDOW_S)
+    if by_address.hits > settings.get_int("LOGIN_ATTEMPTS_PER_IP"):
         audit(username or "-", "login_rate_limited", "", ip)
-        return _page(429, TEXT[lang]["too_many"], username=username)
-    user = get_user(username) if username else None
+        return _refused(429, TEXT[lang]["too_many"], username, by_address, "login-address")
+    max_failures = settings.get_int("LOGIN_MAX_FAILURES")
     minutes = settings.get_int("LOGIN_LOCKOUT_MINUTES")
-    if user and user["locked_until"] and user["locked_until"] > datetime.now():
+    name_key = login_name_key(username)
+    by_name = throttle.hit(name_key, minutes * 60)
+    if by_name.hits > max_failures:
         verify_password(None, password)
-        audit(username, "login_locked", "", ip)
-        return _page(403, TEXT[lang]["locked"].format(minutes=minutes), username=username)
-    if user is None or not user["active"] or not verify_password(user["password_hash"], password):
-        if user is not None:
-            locked = record_failed_login(username, settings.get_int("LOGIN_MAX_FAILURES"),
-                                         timedelta(minutes=minutes))
-            if locked:
-                audit(username, "account_locked", f"after {settings.get_int('LOGIN_MAX_FAILURES')} failures", ip)
+        audit(username or "-", "login_locked", "", ip)
+        return _refused(403, TEXT[lang]["locked"].format(minutes=minutes), username, by_name, "login-user")
+    user = claim_login_attempt(username, max_failures, timedelta(minutes=minutes)) if username else None
+    if not verify_password(user["password_hash"] if user else None, password):
+        if by_name.hits >= max_failures:
+            throttle.extend(name_key, minutes * 60)  # locked for the full time from this attempt on
+        if user is not None and user["locked_now"]:
+            audit(username, "account_locked", f"after {max_failures} failures", ip)
         audit(username or "-", "login_failed", "", ip)
         return _page(401, TEXT[lang]["bad"], username=username)
     record_successful_login(username)
+    throttle.refund(address_key)
+    throttle.clear(name_key)
     auth_session.log_in(user)
     audit(username, "login", f"role={user['role']}", ip)
     return redirect(safe_next(request.form.get("next")), code=303)

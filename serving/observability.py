@@ -7,9 +7,10 @@ role, stale (a cached value was served because a database was down). No user
 names, addresses or request bodies.
 
 Metrics: `ioc_http_requests_total` and `ioc_http_request_duration_seconds` by
-method, route template and status; `ioc_cache_lookups_total{result}` (hit, miss,
+method, route template and status; `ioc_rate_limited_total{limit}` (requests refused
+by a rate limit or a login limit); `ioc_cache_lookups_total{result}` (hit, miss,
 stale, error) and `ioc_cache_hit_ratio`; `ioc_ingest_messages_total{result}` from
-the live feed's counters when `data_access.ingest.ingest_counters` exists.
+the live feed's counters (`data_access.operations.ingest_counters`).
 
 Under gunicorn each worker counts for itself; gunicorn.conf.py sets
 PROMETHEUS_MULTIPROC_DIR so that prometheus_client writes the counts to files that
@@ -30,12 +31,18 @@ from functools import lru_cache
 import dash
 from flask import Flask, Response, g, request, request_started
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess,
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 import settings
-from data_access import cache
+from data_access import cache, operations
 from security.policy import ANONYMOUS, DASH_UPDATE
 
 request_log = logging.getLogger("ioc.request")
@@ -44,6 +51,9 @@ log = logging.getLogger(__name__)
 REQUESTS = Counter("ioc_http_requests", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram("ioc_http_request_duration_seconds", "Time to answer an HTTP request.", ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+RATE_LIMITED = Counter("ioc_rate_limited", "Requests refused by a rate limit or a login limit (429/403).",
+                       ["limit"])
+# limit: public-api, public-callback (security/rate_limits.py), login-address, login-user (security/views.py)
 DASH_PAGE_RULES = ("/", "/<path:path>")
 UNMATCHED = "<unmatched>"
 
@@ -97,6 +107,8 @@ def _finished(response: Response) -> Response:
     try:
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(duration)
+        if g.get("rate_limit_scope"):
+            RATE_LIMITED.labels(g.rate_limit_scope).inc()
     except (OSError, ValueError) as exc:  # a full or unwritable multiprocess directory must not fail requests
         log.warning("metrics not recorded: %s", exc)
     if request_log.isEnabledFor(logging.INFO):
@@ -136,11 +148,7 @@ class _DerivedCollector:
 
 def _ingest_counters() -> dict[str, int] | None:
     try:
-        from data_access.ingest import ingest_counters
-    except ImportError:
-        return None
-    try:
-        return ingest_counters()
+        return operations.ingest_counters()
     except Exception as exc:  # noqa: BLE001 - a missing table or database must not break /metrics
         log.warning("ingest counters not available: %s", str(exc).splitlines()[0][:200])
         return None

@@ -83,7 +83,7 @@ TEST_USERS = {"admin": "t-admin", "leader": "t-leader", "staff": "t-staff", "pub
 
 def create_test_users() -> None:
     """One account per role, all with TEST_PASSWORD."""
-    from data_access.users import create_user
+    from security.accounts import create_user
     from security.passwords import hash_password
 
     hashed = hash_password(TEST_PASSWORD)
@@ -192,3 +192,17 @@ def private_demo(demo_urls, tmp_path):
         use_databases(*copies)
         yield copies
     use_databases(*demo_urls)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A private copy of the demo databases is ~180 MB and a run makes more than a hundred:
+    each test's copies are removed once it is torn down, so a run needs a few GB of disk, not tens."""
+    yield
+    folder = getattr(item, "funcargs", {}).get("tmp_path")
+    if folder is None or not Path(folder).exists():
+        return
+    for path in Path(folder).rglob("*"):
+        if path.is_file() and path.suffix in (".db", ".db-wal", ".db-shm", ".gpkg", ".sqlite") \
+                and path.stat().st_size > 1 << 20:
+            path.unlink(missing_ok=True)

@@ -2,28 +2,18 @@
 chromedriver are installed; in CI their absence is a failure, not a skip."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
+from benchmarks.chromium import CHROMIUM, chrome_options
 from tests.conftest import in_ci
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def pytest_setup_options():
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--window-size=1920,1080"):
-        options.add_argument(argument)
-    if CHROMIUM:
-        options.binary_location = CHROMIUM
-    return options
+    return chrome_options()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,6 +3,7 @@ row / column / reason (nothing written), then a clean file applied; a boundary f
 goes through a temporary folder and its report table is shown; staff cannot open the page."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_admin_uploads_kpi_file_and_sees_the_report(dash_duo, app, tmp_path):
     _upload(dash_duo, ids.IMPORT_KPI_UPLOAD, bad)
     dash_duo.find_element(f"#{ids.IMPORT_KPI_RUN}").click()
     dash_duo.wait_for_contains_text(f"#{ids.IMPORT_KPI_REPORT}", "1 lỗi", timeout=20)
-    cells = [c.text for c in dash_duo.find_elements(f"#{ids.IMPORT_KPI_REPORT}-errors td")]
+    cells = [c.text for c in dash_duo.find_elements(f"#{ids.IMPORT_KPI_REPORT}-errors .ag-cell")]
     assert cells[:2] == ["3", "Giá trị"] and "outside 0–100" in cells[2]
     assert dump(kpi_url) == before
 
@@ -54,7 +55,7 @@ def test_admin_uploads_kpi_file_and_sees_the_report(dash_duo, app, tmp_path):
     dash_duo.find_element(f"#{ids.IMPORT_KPI_DRY} input").click()
     dash_duo.find_element(f"#{ids.IMPORT_KPI_RUN}").click()
     dash_duo.wait_for_contains_text(f"#{ids.IMPORT_KPI_REPORT}", "Đã nhập dung.csv (TP Thanh Hóa): 1 dòng; thêm 1", timeout=20)
-    cells = [c.text for c in dash_duo.find_elements(f"#{ids.IMPORT_KPI_REPORT}-changes td")]
+    cells = [c.text for c in dash_duo.find_elements(f"#{ids.IMPORT_KPI_REPORT}-changes .ag-cell")]
     assert cells[:5] == ["2", "thêm", "infra.fibre_km", "2019", ""] and cells[-1] == "12,5"
     assert dump(kpi_url) != before
 
@@ -73,13 +74,15 @@ def test_admin_uploads_kpi_file_and_sees_the_report(dash_duo, app, tmp_path):
 def test_boundary_upload_goes_through_a_temporary_folder(dash_duo, app, tmp_path, monkeypatch):
     import tempfile
 
-    import geo.boundaries as boundaries
+    import loaders.boundaries as boundaries
     from components import ids
 
-    seen = {}
+    seen_file = tmp_path / "seen.json"
 
     def fake_import(path, *, level=None, city=None, dry_run=False, actor="cli"):
-        seen.update(path=path, level=level, city=city, dry_run=dry_run, actor=actor, text=path.read_text())
+        # The import runs as a background job in its own process: what it saw is written down.
+        seen_file.write_text(json.dumps({"path": str(path), "level": level, "city": city, "dry_run": dry_run,
+                                         "actor": actor, "text": path.read_text()}))
         return boundaries.BoundaryReport(
             crs="EPSG:3405", level="district", applied=False, unmatched=["Huyện Lạ"], messages=["1 geometry repaired"],
             features=[{"gso_code": "380", "name": "Thành phố Thanh Hóa", "level": "district", "matched": True,
@@ -97,6 +100,8 @@ def test_boundary_upload_goes_through_a_temporary_folder(dash_duo, app, tmp_path
     dash_duo.wait_for_contains_text(f"#{ids.IMPORT_BOUNDARY_REPORT}", "1/1", timeout=20)
     report = dash_duo.find_element(f"#{ids.IMPORT_BOUNDARY_REPORT}").text
     assert "EPSG:3405" in report and "Huyện Lạ" in report and "146,85" in report and "1 geometry repaired" in report
+    seen = json.loads(seen_file.read_text())
+    seen["path"] = Path(seen["path"])
     assert seen["path"].name == "ranh_gioi.geojson" and seen["dry_run"] and seen["actor"] == "t-admin"
     assert seen["path"].parent.parent == Path(tempfile.gettempdir())
     assert not seen["path"].exists(), "the temporary folder is removed"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import os
 import time
 
 import pytest
 
+from domain.formatting import format_period
 from tests.browser.conftest import sign_in
 
 CARD = ".kpi-card[data-code='{}'] .kpi-value"
@@ -32,11 +32,23 @@ def wait_for_download(dash_duo, pattern: str, timeout: float = 15) -> list[str]:
     return files
 
 
+def _url_period(dash_duo, timeout: float = 10) -> str:
+    """The period key in the address bar, once the page has written a quarter there."""
+    from urllib.parse import parse_qs, urlparse
+
+    deadline = time.time() + timeout
+    while True:
+        period = parse_qs(urlparse(dash_duo.driver.current_url).query).get("period", [""])[0]
+        if "-Q" in period or time.time() > deadline:
+            return period
+        time.sleep(0.1)
+
+
 def _db_value(code: str, period: str):
-    from components.formatting import format_value
-    from data_access import periods
-    from data_access.indicators import BY_CODE
     from data_access.kpi import compute_kpis
+    from domain import periods
+    from domain.formatting import format_value
+    from domain.indicators import BY_CODE
 
     return format_value(compute_kpis.uncached("thanh-hoa", periods.parse(period))[code], BY_CODE[code].unit, "vi")
 
@@ -51,27 +63,29 @@ def test_services_period_controls_and_export(dash_duo, app):
     dash_duo.wait_for_text_to_equal(CARD.format("services.level3_dossiers"), _db_value("services.level3_dossiers", "2021"),
                                     timeout=20)
     dash_duo.find_element("#services-period-kind input[value='quarter']").click()
-    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "Q", timeout=20)
-    shown_period = dash_duo.find_element("#services-period").text.strip().splitlines()[0]
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "Quý", timeout=20)
+    shown_period = _url_period(dash_duo)
+    assert shown_period[4:6] == "-Q", "the address keeps the key"
+    assert dash_duo.find_element("#services-period").text.strip().splitlines()[0] == format_period(shown_period, "vi")
     dash_duo.wait_for_text_to_equal(CARD.format("services.on_time_rate"),
                                     _db_value("services.on_time_rate", shown_period), timeout=20)
     assert f"period={shown_period}" in dash_duo.driver.current_url
     dash_duo.find_element("#services-compare input[value='last_year']").click()
     dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta",
                                     str(int(shown_period[:4]) - 1), timeout=20)
-    rows = dash_duo.find_elements("#services-ward-table tbody tr")
+    rows = dash_duo.find_elements("#services-ward-table .ag-center-cols-container .ag-row")
     assert len(rows) > 10
     dash_duo.find_element("button[id*='\"format\":\"csv\"']").click()
     files = wait_for_download(dash_duo, "*.csv")
     with open(files[0], encoding="utf-8-sig") as handle:
         exported = list(csv.reader(handle))
-    from data_access import periods
     from data_access.kpi import services_by_ward
+    from domain import periods
 
     expected = services_by_ward("thanh-hoa", periods.parse(shown_period))
     assert len(exported) == len(expected) + 1
     assert sum(int(row[2]) for row in exported[1:]) == expected["dossiers"].sum()
-    from data_access.users import recent_audit
+    from security.accounts import recent_audit
 
     assert recent_audit(1)[0]["action"] == "export", "exports are audited"
     dash_duo.find_element("button[id*='\"graph\":\"services-monthly\"']").click()
@@ -85,7 +99,7 @@ def test_services_for_a_range(dash_duo, app):
     sign_in(dash_duo, "/services?period=2021..2022&compare=previous")
     dash_duo.wait_for_text_to_equal(CARD.format("services.level3_dossiers"),
                                     _db_value("services.level3_dossiers", "2021..2022"), timeout=20)
-    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "2019..2020",
+    dash_duo.wait_for_contains_text(".kpi-card[data-code='services.level3_dossiers'] .kpi-delta", "2019–2020",
                                     timeout=10)
     assert "period=2021..2022" in dash_duo.driver.current_url
     assert dash_duo.get_logs() == []
@@ -108,8 +122,8 @@ def test_digital_page(dash_duo, app):
     dash_duo.wait_for_text_to_equal(CARD.format("docs.sent"), "107.397", timeout=20)
     dash_duo.wait_for_text_to_equal(CARD.format("infra.fibre_km"), "273 km", timeout=10)
     dash_duo.wait_for_text_to_equal(CARD.format("internet.household_rate"), "99,13%", timeout=10)
-    dash_duo.wait_for_element("#digital-unit-table tbody tr", timeout=10)
-    assert len(dash_duo.find_elements("#digital-unit-table tbody tr")) >= 10
+    dash_duo.wait_for_element("#digital-unit-table .ag-center-cols-container .ag-row", timeout=10)
+    assert len(dash_duo.find_elements("#digital-unit-table .ag-center-cols-container .ag-row")) >= 10
     dash_duo.find_element("button[id*='\"type\":\"digital-export\"'][id*='xlsx']").click()
     files = wait_for_download(dash_duo, "*.xlsx")
     import openpyxl

@@ -1,5 +1,7 @@
 """The map in a real browser: what the clusters show adds up to the database,
-filters and URL state change it to the database's counts, wards open their panel."""
+filters and URL state change it to the database's counts, wards open their panel,
+popups speak the chosen language; the layer switches, the metric and the filters
+re-style the map, its legend and its counts without one request to the server."""
 from __future__ import annotations
 
 import time
@@ -7,6 +9,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from data_access.map_layers import ward_period
+from domain.formatting import format_number
+from domain.i18n import t
 from tests.browser.conftest import sign_in
 
 
@@ -58,7 +63,7 @@ def test_clusters_add_up_and_filters_match_the_database(dash_duo, app):
     assert total > 18_000
     assert wait_for_count(dash_duo, total) == total
     assert len(dash_duo.find_elements(".big-map .marker-cluster")) > 10
-    dash_duo.find_element(f"#map-status input[value='online']").click()
+    dash_duo.find_element("#map-status input[value='online']").click()
     down = db_count(statuses=["offline", "maintenance"])
     assert 0 < down < total
     assert wait_for_count(dash_duo, down) == down
@@ -99,6 +104,8 @@ def test_clicking_a_ward_opens_its_panel(dash_duo, app):
     link = dash_duo.wait_for_element("#map-side a.button", timeout=15)
     assert link.get_attribute("href").split("/ward/")[1].isdigit()
     assert dash_duo.find_element("#map-side h2").text.startswith(("Phường", "Xã"))
+    year = ward_period().year  # the panel says once which period its figures are of
+    assert dash_duo.find_element("#map-side .as-of-line").text == f"Số liệu năm {year}, tính đến 31/12/{year}"
     assert dash_duo.get_logs() == []
 
 
@@ -125,4 +132,175 @@ def test_ward_search_ignores_diacritics(dash_duo, app):
     search.send_keys(Keys.ENTER)
     dash_duo.wait_for_contains_text("#map-side h2", "Hàm Rồng", timeout=15)
     assert "ward=14755" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def open_a_popup(dash_duo, timeout: float = 30) -> str:
+    """Click clusters until single markers show, click one, return its popup's text."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        markers = dash_duo.find_elements(".big-map .point-marker")
+        if markers:
+            dash_duo.driver.execute_script("arguments[0].click();", markers[0])
+            popup = dash_duo.wait_for_element(".big-map .leaflet-popup-content table.popup", timeout=10)
+            return popup.get_attribute("innerText")
+        clusters = dash_duo.find_elements(".big-map .marker-cluster")
+        if clusters:
+            dash_duo.driver.execute_script("arguments[0].click();", clusters[0])
+        time.sleep(1)
+    raise AssertionError("no single marker to open")
+
+
+@pytest.mark.parametrize("lang, expected, absent", [
+    ("en", ("Security cameras", "Status", "Maintenance", "Owner", "Ward", "Hàm Rồng"), ("Trạng thái", "Bảo trì")),
+    ("vi", ("Camera an ninh", "Trạng thái", "Bảo trì", "Chủ sở hữu", "Phường/xã", "Hàm Rồng"), ("Status",)),
+])
+def test_popups_speak_the_chosen_language(dash_duo, app, lang, expected, absent):
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, f"/map?layers=security&status=maintenance&ward=14755&lang={lang}")
+    count = db_count(statuses=["maintenance"], ward="14755")
+    assert count > 0 and wait_for_count(dash_duo, count) == count
+    assert dash_duo.driver.execute_script("return window.iocMap.config.lang") == lang
+    shown = f"{t('map.layer.security', lang)}: {format_number(count, lang)}"
+    dash_duo.wait_for_text_to_equal("#map-count-security", shown, timeout=10)
+    text = open_a_popup(dash_duo)
+    assert all(word in text for word in expected), text
+    assert not any(word in text for word in absent), text
+    assert dash_duo.get_logs() == []
+
+
+# Notes the outputs of the callbacks the page asks the server for (Dash posts them with fetch).
+COUNT_POSTS = """
+    window.__posts = [];
+    if (!window.__postsCounted) {
+        const fetched = window.fetch;
+        window.fetch = function (input, init) {
+            const url = typeof input === 'string' ? input : input.url;
+            if (url.indexOf('_dash-update-component') >= 0) {
+                window.__posts.push(JSON.parse((init && init.body) || '{}').output || url);
+            }
+            return fetched.apply(this, arguments);
+        };
+        const opened = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (method, url) {
+            if (String(url).indexOf('_dash-update-component') >= 0) { window.__posts.push(String(url)); }
+            return opened.apply(this, arguments);
+        };
+        window.__postsCounted = true;
+    }"""
+WARD_FILLS = "return Array.from(document.querySelectorAll('.big-map path.leaflet-interactive'))" \
+             ".map(p => p.getAttribute('fill'));"
+
+
+def posts_during(dash_duo, act, settle: float = 1.5) -> int:
+    """The callback requests the page sends while `act` runs and for `settle` seconds after (the
+    header's alert count, asked on a timer whatever the page does, left out)."""
+    from components import ids
+
+    dash_duo.driver.execute_script(COUNT_POSTS)
+    act()
+    time.sleep(settle)
+    return len([output for output in dash_duo.driver.execute_script("return window.__posts;")
+                if ids.ALERT_BADGE not in output])
+
+
+def wait_until(dash_duo, check, timeout: float = 10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    return check()
+
+
+def expected_fills(metric: str) -> list[str]:
+    from components.ward_map import class_breaks, colour_for
+    from data_access.map_layers import metric_values, ward_metrics
+
+    values = metric_values(ward_metrics("thanh-hoa"), metric)
+    breaks = class_breaks(list(values.values()))
+    return sorted(colour_for(value, breaks) for value in values.values())
+
+
+def shown_count(layer: str, **chosen) -> int:
+    """Points of a layer the chosen filter values keep, counted from its query."""
+    from data_access.map_layers import layer_points
+    from domain import map_layers as registry
+
+    points = layer_points("thanh-hoa", layer)
+    for use, column in registry.point_layer(layer).filters:
+        if use in chosen:
+            points = points[points[column].isin(chosen[use])]
+    return len(points)
+
+
+def click(dash_duo, selector: str):
+    return lambda: dash_duo.find_element(selector).click()
+
+
+def test_styling_and_filtering_ask_the_server_nothing(dash_duo, app):
+    """Issue #21: metric, ward layer, point layers and every filter change the choropleth, the
+    legend and the counts in the browser alone; the counts are written as vi-VN writes them."""
+    from domain import map_layers as registry
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map")
+    dash_duo.wait_for_element(".big-map path.leaflet-interactive", timeout=15)
+    count_text = lambda layer, n: f"{t(f'map.layer.{layer}', 'vi')}: {format_number(n, 'vi')}"  # noqa: E731
+    security, wifi = shown_count("security"), shown_count("wifi")
+    dash_duo.wait_for_text_to_equal("#map-count-security", count_text("security", security), timeout=20)
+    assert "." in format_number(security, "vi")
+    dash_duo.wait_for_text_to_equal("#map-legend .legend-unit", t("map.metric.camera_density", "vi"), timeout=10)
+    assert wait_until(dash_duo, lambda: sorted(dash_duo.driver.execute_script(WARD_FILLS))
+                      == expected_fills("camera_density"))
+    time.sleep(1.5)  # the page's own first callbacks are over
+
+    assert posts_during(dash_duo, click(dash_duo, "#map-metric input[value='open_incidents']")) == 0
+    dash_duo.wait_for_text_to_equal("#map-legend .legend-unit", t("map.metric.open_incidents", "vi"), timeout=5)
+    assert sorted(dash_duo.driver.execute_script(WARD_FILLS)) == expected_fills("open_incidents")
+    assert "ward=" not in dash_duo.driver.current_url and "metric=open_incidents" in dash_duo.driver.current_url
+
+    assert posts_during(dash_duo, click(dash_duo, "#map-layers input[value='wards']")) == 0
+    assert set(dash_duo.driver.execute_script(WARD_FILLS)) == {"transparent"}
+    assert posts_during(dash_duo, click(dash_duo, "#map-layers input[value='wards']")) == 0
+    assert sorted(dash_duo.driver.execute_script(WARD_FILLS)) == expected_fills("open_incidents")
+
+    assert posts_during(dash_duo, click(dash_duo, "#map-layers input[value='wifi']")) == 0
+    assert wait_until(dash_duo, lambda: not dash_duo.find_elements("#map-count-wifi"))
+    assert posts_during(dash_duo, click(dash_duo, "#map-layers input[value='wifi']")) == 0
+    dash_duo.wait_for_text_to_equal("#map-count-wifi", count_text("wifi", wifi), timeout=10)
+
+    chosen = {item.name: list(item.values) for item in registry.FILTERS}
+    for use, value in [("status", "online"), ("owner", "socialised"), ("provider", "VNPT"), ("ap_kind", "free_wifi")]:
+        chosen[use].remove(value)
+        selector = f"#map-{use.replace('_', '-')} input[value='{value}']"
+        assert posts_during(dash_duo, click(dash_duo, selector)) == 0, use
+        layer = "security" if use in ("status", "owner") else "wifi"
+        expected = shown_count(layer, **chosen)
+        assert 0 < expected < (security if layer == "security" else wifi)
+        dash_duo.wait_for_text_to_equal(f"#map-count-{layer}", count_text(layer, expected), timeout=10)
+        on_the_map = shown_count("security", **chosen) + shown_count("wifi", **chosen)
+        assert wait_for_count(dash_duo, on_the_map) == on_the_map
+    assert dash_duo.get_logs() == []
+
+
+def test_english_counts_and_legend(dash_duo, app):
+    """The legend and the counts are drawn in the browser from the config, in the page's language."""
+    from components.ward_map import class_breaks
+    from data_access.map_layers import metric_values, ward_metrics
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map?layers=wards,security&lang=en&metric=ap_per_1000_households")
+    total = shown_count("security")
+    dash_duo.wait_for_text_to_equal("#map-count-security", f"Security cameras: {format_number(total, 'en')}",
+                                    timeout=20)
+    assert "," in format_number(total, "en")
+    dash_duo.wait_for_text_to_equal("#map-legend .legend-unit", t("map.metric.ap_per_1000_households", "en"))
+    breaks = class_breaks(list(metric_values(ward_metrics("thanh-hoa"), "ap_per_1000_households").values()))
+    rows = [row.text for row in dash_duo.find_elements("#map-legend .map-legend > div:not(.legend-unit)")]
+    assert rows[0] == f"{format_number(0, 'en', 1)}–{format_number(breaks[0], 'en', 1)}"
+    assert rows[-1] == f"{format_number(breaks[-2], 'en', 1)}–{format_number(breaks[-1], 'en', 1)}"
+    legend = dash_duo.find_element("#map-legend").text
+    assert "No data" in legend and "Online" in legend and "Không có dữ liệu" not in legend
     assert dash_duo.get_logs() == []

@@ -4,7 +4,7 @@ database goes away."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -27,8 +27,8 @@ def private_db(private_demo, monkeypatch):
 def _publish_incident(summary: str) -> int:
     """Write an incident through the live feed's own validation and writer."""
     from data_access.db import get_engine
-    from data_access.ingest import IngestWriter, Registry
     from data_access.models import Ward
+    from loaders.live_feed import IngestWriter, Registry
 
     engine = get_engine("ioc", writable=True)
     with engine.connect() as connection:
@@ -36,7 +36,7 @@ def _publish_incident(summary: str) -> int:
                                   .where(Ward.city_slug == "thanh-hoa").limit(1)).one()
     payload = {"event_id": "test-ops-1", "ward_code": ward.gso_code, "category": "fire", "severity": "critical",
                "lon": ward.centre_lon, "lat": ward.centre_lat, "summary": summary,
-               "reported_at": datetime.now().astimezone().isoformat(), "status": "open"}
+               "reported_at": datetime.now(timezone.utc).isoformat(), "status": "open"}
     writer = IngestWriter(engine, Registry.load(engine))
     assert writer.accept("ioc/thanh-hoa/incidents", json.dumps(payload).encode())
     writer.flush(writer._pending)
@@ -58,14 +58,18 @@ def test_operations_page_live_updates_and_stale_banner(dash_duo, private_db, mon
     assert len(dash_duo.find_elements(".ops-environment tbody tr")) == stations
     dash_duo.wait_for_contains_text(".ops-cameras", "Trực tuyến hiện tại", timeout=10)
     dash_duo.wait_for_contains_text(".ops-reports", "15 ngày làm việc", timeout=10)
-    # Demo data end on 20 Nov 2026, days before today: the page says its data is old.
-    dash_duo.wait_for_contains_text(".stale-banner", "Dữ liệu cũ", timeout=10)
+    # Demo data end on 20 Nov 2026, days before today: each live feed says it is late.
+    dash_duo.wait_for_element(".stale-banner[data-feed='incidents']", timeout=10)
+    assert "Sự cố: dữ liệu chậm" in dash_duo.find_element(".stale-banner[data-feed='incidents']").text
 
     summary = "Cháy kho hàng thử nghiệm tại phường"
     _publish_incident(summary)
     dash_duo.wait_for_contains_text(".ops-incidents", summary, timeout=REFRESH_S * 3)
     dash_duo.wait_for_contains_text("#ops-events", "Sự cố mới", timeout=REFRESH_S * 3)
-    assert not dash_duo.find_elements(".banner-error")  # fresh event: no longer stale
+    assert not dash_duo.find_elements(".banner-error")
+    # the incident feed is live again; the sensors, still silent, are still called late
+    assert not dash_duo.find_elements(".stale-banner[data-feed='incidents']")
+    assert dash_duo.find_elements(".stale-banner[data-feed='sensors']")
 
     monkeypatch.setenv("IOC_DATABASE_URL", f"sqlite:///{tmp_path / 'gone' / 'ioc.db'}")
     db.reset_engines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.city_time import city_today
 from tests.browser.conftest import sign_in
 
 CARD = ".kpi-card[data-code='{}'] .kpi-value"
@@ -46,7 +47,8 @@ def test_overview_cards_in_both_languages(dash_duo, app):
 def test_bad_year_in_url_says_so(dash_duo, app):
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, "/?year=abc&lang=vi")
-    dash_duo.wait_for_contains_text(".banner-warning", "Năm không hợp lệ", timeout=10)
+    dash_duo.wait_for_contains_text(".notice", "Bỏ qua giá trị không hợp lệ trong địa chỉ: year: 'abc'", timeout=10)
+    dash_duo.wait_for_text_to_equal("#overview-year", str(city_today().year - 1), timeout=10)
     assert dash_duo.find_element(CARD.format("camera.security_total")).text != ""
     assert dash_duo.get_logs() == []
 

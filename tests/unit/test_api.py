@@ -20,8 +20,9 @@ def test_kpi_for_a_year(client):
 
 
 def test_kpi_same_as_cli(client):
-    from click.testing import CliRunner
     import json
+
+    from click.testing import CliRunner
 
     from manage import cli
 
@@ -55,8 +56,8 @@ def test_ward_values(client):
 
 
 def test_missing_database_is_a_503(tmp_path):
-    from tests.conftest import use_databases
     from app import server
+    from tests.conftest import use_databases
 
     use_databases(f"sqlite:///{tmp_path / 'missing-ioc.db'}", f"sqlite:///{tmp_path / 'missing-kpi.db'}")
     response = server.test_client().get("/api/v1/public/kpi?city=thanh-hoa&year=2022")

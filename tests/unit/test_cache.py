@@ -260,3 +260,79 @@ def test_api_answers_with_stale_data_marked_while_the_database_is_gone(client_as
     after = client.get(url)
     assert after.status_code == 200 and "X-IOC-Stale" not in after.headers
     cache.clear()
+
+
+@pytest.fixture
+def fresh_generation():
+    """Start without a generation seen (an earlier test may have found no database to read it from)."""
+    cache._generation.update(value=None, checked=float("-inf"))
+    yield
+    cache._generation.update(value=None, checked=float("-inf"))
+
+
+def test_an_import_in_another_worker_reaches_this_ones_cache_without_redis(private_demo, fresh_generation,
+                                                                           monkeypatch):
+    """Without Redis each worker caches in its own memory; an applied import elsewhere bumps the
+    generation in the database, and this worker drops its fresh values within
+    CACHE_GENERATION_CHECK_S (it served the old value for CACHE_TTL, 300 s, before)."""
+    from loaders.apply import bump_cache_generation
+
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("CACHE_TTL", "300")
+    monkeypatch.setenv("CACHE_GENERATION_CHECK_S", "1")
+    cache.clear()
+    stored = {"value": "before"}
+
+    def figure(city: str) -> str:
+        return stored["value"]
+    figure.__qualname__ = f"figure_{uuid.uuid4().hex[:8]}"
+    figure = cache.cached()(figure)
+    assert figure("thanh-hoa") == "before"
+    stored["value"] = "after"  # another worker's import committed new data...
+    bump_cache_generation()    # ...and bumped the generation; this process's cache was not touched
+    assert figure("thanh-hoa") == "before"  # at most CACHE_GENERATION_CHECK_S old
+    time.sleep(1.1)
+    assert figure("thanh-hoa") == "after"
+    cache.clear()
+
+
+def test_the_generation_check_keeps_the_last_good_copies_and_fails_open(private_demo, fresh_generation,
+                                                                       monkeypatch, tmp_path):
+    from data_access import db
+    from loaders.apply import bump_cache_generation
+
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("CACHE_GENERATION_CHECK_S", "0")
+    cache.clear()
+    bump_cache_generation()
+    cache.check_generation()
+    cache._local.set("k", "v", 60, 600)
+    cache.check_generation()
+    assert cache._local.get("v:k") == (True, "v")  # nothing moved since the last look
+    bump_cache_generation()
+    cache.check_generation()
+    assert cache._local.get("v:k") == (False, None) and cache._local.get("s:k") == (True, "v")
+    monkeypatch.setenv("IOC_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    db.reset_engines()
+    cache.check_generation()  # an unreadable database: nothing dropped, nothing raised
+    assert cache._generation["checked"] > time.monotonic() + 20  # and not asked again at once
+    cache.clear()
+
+
+def test_an_applied_import_bumps_the_generation(private_demo):
+    from sqlalchemy import select
+
+    from data_access import models as m
+    from data_access.db import connect
+    from loaders.kpi_import import import_observations
+
+    def generation() -> int:
+        with connect("ioc") as connection:
+            return connection.execute(select(m.CacheGeneration.value)).scalar() or 0
+
+    before = generation()
+    content = "indicator_code,period,value\ninfra.fibre_km,2023,1234\n".encode()
+    assert import_observations(content, "g.csv", city="thanh-hoa", dry_run=True).applied is False
+    assert generation() == before
+    assert import_observations(content, "g.csv", city="thanh-hoa").applied
+    assert generation() == before + 1

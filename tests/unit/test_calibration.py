@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from data_access import periods
 from data_access.kpi import compute_kpis
+from domain import periods
 
 # (indicator, FACTS.md figure, decimals the source reports)
 FACTS_2022 = [

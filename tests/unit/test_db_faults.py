@@ -88,6 +88,17 @@ def test_a_statement_timeout_is_not_retried(pg, monkeypatch):
     assert len(attempts) == 1 and time.perf_counter() - started < 2
 
 
+def test_bulk_writers_run_without_the_dashboard_timeout(pg, monkeypatch):
+    """A demo build, an import or a migration may run a statement longer than a page may."""
+    monkeypatch.setenv("QUERY_TIMEOUT_MS", "200")
+    db.reset_engines()
+    with db.get_engine("ioc", writable=True).begin() as connection:
+        assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "0"
+        assert connection.execute(text("SELECT 1 FROM pg_sleep(0.5)")).scalar_one() == 1
+    with db.connect("ioc") as connection:
+        assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "200ms"
+
+
 def test_stale_while_the_database_refuses_connections_then_fresh(pg, monkeypatch):
     admin, database = pg
     monkeypatch.setenv("DB_READ_RETRIES", "1")

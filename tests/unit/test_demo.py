@@ -91,9 +91,9 @@ def test_open_incidents_and_reports_exist_now(nam_dinh_tables):
 
 
 def test_rebuild_replaces_rather_than_duplicates(demo_db):
-    from demo.build import build_city
-    from data_access import periods
     from data_access.kpi import compute_kpis
+    from demo.build import build_city
+    from domain import periods
 
     build_city("thanh-hoa", seed=DEMO_SEED, now=DEMO_NOW)
     values = compute_kpis.uncached("thanh-hoa", periods.year(2022))

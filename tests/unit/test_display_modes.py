@@ -40,7 +40,6 @@ def test_playlist_is_validated_against_the_registry(views, every, names, unknown
 
 def test_the_real_registry_offers_the_dashboard_pages():
     import app  # noqa: F401 - registers the pages
-
     from components.display import view_paths
 
     views = view_paths()
@@ -81,8 +80,8 @@ def test_stale_banner_without_data():
 
 
 def test_wall_bar_says_nothing_to_anonymous_visitors(client_as):
-    from components.wall_bar import wall_bar
     from app import server
+    from components.wall_bar import wall_bar
 
     with server.test_request_context("/"):
         from flask import g

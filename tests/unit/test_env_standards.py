@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from data_access import env_standards as env
+from domain import env_standards as env
 
 
 @pytest.mark.parametrize("parameter, mean, expected", [

@@ -1,4 +1,4 @@
-"""vi-VN and en-US number and date formats, and the em dash for missing values."""
+"""vi-VN and en-US number, date and period formats, and the em dash for missing values."""
 from __future__ import annotations
 
 import math
@@ -9,14 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.formatting import (
+from domain import periods
+from domain.formatting import (
     MINUS,
     MISSING,
+    axis_date_format,
+    change_direction,
+    delta_unit,
     format_date,
     format_datetime,
     format_delta,
     format_number,
     format_percent,
+    format_period,
     format_value,
 )
 
@@ -100,6 +105,21 @@ def test_format_delta_decimals():
     assert format_delta(-1.26, "en", decimals=0) == "\u22121"
 
 
+@pytest.mark.parametrize("unit, expected", [
+    ("%", "pp"), ("count", ""), ("km", " km"), ("µg/m³", " µg/m³"), ("", ""), (None, ""),
+])
+def test_delta_unit(unit, expected):
+    assert delta_unit(unit) == expected
+
+
+@pytest.mark.parametrize("value, unit, lang, expected", [
+    (1.5, "%", "vi", "+1,5 điểm %"), (-0.14, "%", "en", "\u22120.14 pp"), (1249, "count", "vi", "+1.249"),
+    (33, "km", "vi", "+33 km"), (-2.5, "µg/m³", "en", "\u22122.5 µg/m³"), (None, "%", "vi", MISSING),
+])
+def test_a_change_is_written_with_its_delta_unit(value, unit, lang, expected):
+    assert format_delta(value, lang, delta_unit(unit)) == expected
+
+
 @pytest.mark.parametrize("value, unit, lang, expected", [
     (273, "km", "vi", "273 km"), (273.5, "km", "en", "273.5 km"),
     (2971, "count", "vi", "2.971"), (2971, "count", "en", "2,971"),
@@ -146,10 +166,71 @@ def test_negative_decimals_rejected():
 
 
 def test_table_number_formats_follow_the_language():
-    from components.formatting import table_locale, table_number_format
+    from domain.formatting import table_locale
 
     assert table_locale("vi") == {"decimal": ",", "group": "."}
     assert table_locale("en") == {"decimal": ".", "group": ","}
-    assert table_number_format("on_time_rate") == {"specifier": ",.2f"}
-    assert table_number_format("dossiers") == {"specifier": ",d"}
-    assert table_number_format("ward") is None
+
+
+@pytest.mark.parametrize("period, vi, en", [
+    ("2026", "2026", "2026"),
+    ("2026-Q3", "Quý 3/2026", "Q3 2026"),
+    ("2026-Q1", "Quý 1/2026", "Q1 2026"),
+    ("2026-07", "Tháng 7/2026", "Jul 2026"),
+    ("2026-12", "Tháng 12/2026", "Dec 2026"),
+    ("2021..2023", "2021\u20132023", "2021\u20132023"),
+    ("2022-Q2..2023-Q1", "Quý 2/2022\u2013Quý 1/2023", "Q2 2022 \u2013 Q1 2023"),
+    ("2022-11..2023-02", "Tháng 11/2022\u2013Tháng 2/2023", "Nov 2022 \u2013 Feb 2023"),
+    ("2022..2022", "2022", "2022"),  # a range of one period is that period
+    (periods.Period("quarter", 2025, 4), "Quý 4/2025", "Q4 2025"),
+    (periods.Period("month", 2026, 1), "Tháng 1/2026", "Jan 2026"),
+    (periods.PeriodRange(periods.year(2019), periods.year(2020)), "2019\u20132020", "2019\u20132020"),
+    (2022, "2022", "2022"),
+    ("không phải kỳ", "không phải kỳ", "không phải kỳ"),  # text that is not a key is left as it is
+    (None, MISSING, MISSING),
+])
+def test_format_period(period, vi, en):
+    assert format_period(period, "vi") == vi
+    assert format_period(period, "en") == en
+    assert format_period(period, "en-US") == en and format_period(period, "xx") == vi
+
+
+@pytest.mark.parametrize("period, vi, en", [
+    ("2026-07", "T7/2026", "Jul 2026"), ("2026-Q3", "Quý 3/2026", "Q3 2026"), ("2026", "2026", "2026"),
+    ("2022-01..2022-03", "T1/2022\u2013T3/2022", "Jan 2022 \u2013 Mar 2022"),
+])
+def test_format_period_short_for_axes(period, vi, en):
+    assert format_period(period, "vi", short=True) == vi
+    assert format_period(period, "en", short=True) == en
+
+
+def test_a_period_label_never_shows_its_key():
+    from components.period_controls import period_options
+
+    for kind in ("year", "quarter", "month"):
+        for lang in ("vi", "en"):
+            for option in period_options(kind, date(2026, 11, 24), lang):
+                assert option["label"] == format_period(option["value"], lang)
+                assert kind == "year" or option["label"] != option["value"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1.2, 1), (-0.5, -1), (0, 0), (0.0, 0), (0.004, 0), (-0.004, 0), (0.005, 1), (-0.005, -1),
+    (None, None), (math.nan, None),
+])
+def test_change_direction_follows_what_is_written(value, expected):
+    assert change_direction(value) == expected
+    if expected == 0:
+        assert format_delta(value, "vi", "pp") == "0 điểm %", "no sign on a change written as zero"
+
+
+@pytest.mark.parametrize("lang, expected", [("vi", "%d/%m/%Y"), ("en", "%-d %b %Y"), (None, "%d/%m/%Y")])
+def test_axis_date_format_matches_format_date(lang, expected):
+    assert axis_date_format(lang) == expected
+
+
+@pytest.mark.parametrize("month, vi, en", [(1, "T1", "Jan"), (7, "T7", "Jul"), (12, "T12", "Dec")])
+def test_a_month_of_a_named_year_is_short(month, vi, en):
+    from domain.formatting import month_label
+
+    assert (month_label(month, "vi"), month_label(month, "en")) == (vi, en)

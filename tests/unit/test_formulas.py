@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_access import formulas as f
+from domain import formulas as f
 
 
 @pytest.mark.parametrize("part, whole, expected", [

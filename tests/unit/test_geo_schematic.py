@@ -13,8 +13,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from geo import schematic
-from geo.schematic import (area_km2, centre_of, city_outline, sample_points_in, schematic_wards,
-                           to_geojson_geometry)
+from geo.schematic import area_km2, centre_of, city_outline, sample_points_in, schematic_wards, to_geojson_geometry
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(

@@ -3,24 +3,26 @@ real Mosquitto broker (127.0.0.1:1883 on the project's machines; a private broke
 process for the restart test)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import socket
 import subprocess
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from data_access.ingest import (
-    CameraStatusMessage, IncidentMessage, IngestWriter, ReadingMessage, Registry, Rejected, parse_message,
-)
 from data_access.models import Camera, CameraStatusSample, Incident, IngestCounter, Reading, Sensor, Ward
+from loaders.live_feed import IngestWriter, Registry, parse_message
+from loaders.topics import CameraStatusMessage, IncidentMessage, ReadingMessage, Rejected
 from tests.conftest import in_ci
 
-NOW = datetime(2026, 11, 20, 10, 0)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # city time
 
 
 @pytest.fixture
@@ -72,16 +74,18 @@ def test_valid_messages_of_each_kind_parse(ioc_engine, known):
     assert reading == ReadingMessage(known["air"], NOW, (("pm25", 41.5), ("pm10", 66.0)))
     status = parse_message(f"ioc/thanh-hoa/cameras/{known['camera']}/status",
                            json.dumps({"status": "offline", "at": "2026-11-20T09:59:00"}).encode(), registry, NOW)
-    assert status == CameraStatusMessage(known["camera"], "offline", datetime(2026, 11, 20, 9, 59))
+    assert status == CameraStatusMessage(known["camera"], "offline", datetime(2026, 11, 20, 9, 59, tzinfo=NOW.tzinfo))
     incident = parse_message(*_incident(known), registry, NOW)
     assert isinstance(incident, IncidentMessage) and incident.severity == "high" and incident.resolved_at is None
 
 
-def test_time_zone_is_converted_to_local_wall_time(ioc_engine, known):
+@pytest.mark.parametrize("stamp", ["2026-11-20T10:00:00+07:00", "2026-11-20T03:00:00Z", "2026-11-19T22:00:00-05:00",
+                                   "2026-11-20T10:00:00"])
+def test_any_offset_is_the_same_instant_and_no_offset_is_city_time(ioc_engine, known, stamp):
     registry = Registry.load(ioc_engine)
-    aware = NOW.astimezone()
-    topic, raw = _reading(known["air"], {"pm25": 10}, aware)
-    assert parse_message(topic, raw, registry, NOW).measured_at == NOW
+    raw = json.dumps({"measured_at": stamp, "values": {"pm25": 10}}).encode()
+    measured = parse_message(f"ioc/thanh-hoa/sensors/{known['air']}/reading", raw, registry, NOW).measured_at
+    assert measured == NOW and measured.utcoffset() == timedelta(0)
 
 
 BAD = [
@@ -155,7 +159,62 @@ def test_accepted_messages_land_once_even_when_redelivered(ioc_engine, known):
     assert sorted(rows) == [("pm10", 66.0), ("pm25", 41.5)]
     assert tuple(camera) == ("online", NOW)
     assert tuple(incident) == ("open", "high")
-    assert writer.totals == {"accepted.reading": 2, "accepted.camera_status": 1, "accepted.incident": 1}
+    # counters count rows written: the redelivered reading stored nothing, so it is a duplicate
+    assert writer.totals == {"accepted.reading": 1, "duplicate.reading": 1, "accepted.camera_status": 1,
+                             "accepted.incident": 1}
+
+
+def test_a_redelivered_message_counts_once_across_batches(ioc_engine, known):
+    """QoS 1 may deliver a message again after its batch was written: the counters in the
+    database (what /metrics and the operations page show) count what landed."""
+    writer = IngestWriter(ioc_engine, Registry.load(ioc_engine))
+    reading = _reading(known["air"], {"pm25": 12.0}, NOW + timedelta(minutes=2))
+    for _delivery in range(3):
+        writer.accept(*reading, NOW)
+        writer.accept(*_incident(known), NOW)
+        writer.flush(writer._pending)
+        writer._pending = []
+    with ioc_engine.connect() as c:
+        counters = dict(c.execute(select(IngestCounter.name, IngestCounter.value)).all())
+        stored = c.execute(select(func.count()).select_from(Reading).where(
+            Reading.sensor_id == known["air"], Reading.measured_at == NOW + timedelta(minutes=2))).scalar()
+    assert stored == 1
+    assert (counters["accepted.reading"], counters["duplicate.reading"]) == (1, 2)
+    assert (counters["accepted.incident"], counters["duplicate.incident"]) == (1, 2)
+
+
+def test_rejections_are_logged_sampled_then_summed_up(caplog):
+    import logging
+
+    from loaders.live_feed import RejectionLog
+
+    clock = {"now": 0.0}
+    sampler = RejectionLog(per_minute=3, clock=lambda: clock["now"])
+    with caplog.at_level(logging.WARNING, logger="loaders.live_feed"):
+        for index in range(5000):
+            sampler.rejected(f"ioc/x/{index}", Rejected("invalid_json", "junk"))
+        sampler.rejected("ioc/y", Rejected("unknown_city", "atlantis"))
+        clock["now"] = 61.0
+        sampler.flush()
+    lines = [record.getMessage() for record in caplog.records]
+    assert sum("rejected message on ioc/x/" in line for line in lines) == 3
+    assert sum("rejected message on ioc/y" in line for line in lines) == 1
+    assert "4997 more message(s) rejected as invalid_json" in " ".join(lines)
+    assert len(lines) == 5
+
+
+def test_the_writer_logs_junk_sampled_and_counts_all_of_it(ioc_engine, caplog, monkeypatch):
+    import logging
+
+    monkeypatch.setenv("MQTT_REJECT_LOG_PER_MINUTE", "10")
+    writer = IngestWriter(ioc_engine, Registry.load(ioc_engine))
+    with caplog.at_level(logging.WARNING, logger="loaders.live_feed"):
+        for _ in range(500):
+            writer.accept("ioc/thanh-hoa/incidents", b"{not json", NOW)
+    writer.flush([], writer._rejected)
+    assert sum("rejected message" in record.getMessage() for record in caplog.records) == 10
+    with ioc_engine.connect() as c:
+        assert c.execute(select(IngestCounter.value).where(IngestCounter.name == "rejected.invalid_json")).scalar() == 500
 
 
 def test_incident_update_resolves_the_same_event(ioc_engine, known):
@@ -176,7 +235,7 @@ def test_simulated_messages_all_pass_validation(ioc_engine):
 
     simulator = Simulator(load_city(ioc_engine, "thanh-hoa"), "thanh-hoa", rate=50, seed=7)
     registry = Registry.load(ioc_engine)
-    moment = datetime.now()
+    moment = datetime.now(timezone.utc)
     kinds = {type(parse_message(topic, raw, registry, moment)) for topic, raw in simulator.messages(3000, moment)}
     assert {ReadingMessage, CameraStatusMessage}.issubset(kinds)
 
@@ -228,7 +287,7 @@ def test_ingester_writes_valid_and_counts_bad_messages_from_the_broker(ioc_engin
     try:
         assert ingester.connected.wait(10)
         time.sleep(0.3)
-        start = datetime.now().replace(microsecond=0)
+        start = datetime.now(timezone.utc).replace(microsecond=0)
         for i in range(50):
             topic, raw = _reading(known["air"], {"pm25": 20 + i}, start - timedelta(seconds=i))
             publisher.publish(topic, raw, qos=1).wait_for_publish(5)
@@ -242,6 +301,35 @@ def test_ingester_writes_valid_and_counts_bad_messages_from_the_broker(ioc_engin
         assert landed() == 50 and ingester.writer.totals["accepted.reading"] == 50  # shared: each once
         assert _wait_for(lambda: ingester.writer.totals["rejected.invalid_json"] >= 1
                          and ingester.writer.totals["rejected.unknown_sensor"] >= 1)
+    finally:
+        publisher.loop_stop()
+        ingester.stop()
+
+
+def test_a_topic_added_to_the_registry_is_subscribed_and_parsed_from_the_broker(ioc_engine, broker, monkeypatch):
+    """Declaring a topic is all it takes: the ingester subscribes to it and parses it by its schema."""
+    from live.mqtt_ingest import MqttIngester
+    from loaders import topics
+    from tests.unit.test_topics import NOISE
+
+    parsed = []
+
+    def record(fields, parts, known):
+        parsed.append(NOISE.handler(fields, parts, known))
+        return parsed[-1]
+
+    monkeypatch.setattr(topics, "TOPICS", (*topics.TOPICS, dataclasses.replace(NOISE, handler=record)))
+    ingester = MqttIngester(broker, ioc_engine, client_id=f"test-noise-{uuid.uuid4().hex[:8]}").start()
+    publisher = _publisher(broker)
+    try:
+        assert ingester.connected.wait(10)
+        time.sleep(0.3)
+        topic = NOISE.topic(city="thanh-hoa", meter_id="m-1")
+        at = datetime.now(timezone.utc).replace(microsecond=0)
+        publisher.publish(topic, json.dumps({"decibels": 71.5, "at": at.isoformat()}), qos=1).wait_for_publish(5)
+        publisher.publish(topic, json.dumps({"decibels": 900, "at": at.isoformat()}), qos=1).wait_for_publish(5)
+        assert _wait_for(lambda: ingester.writer.totals["rejected.out_of_range"] >= 1 and parsed)
+        assert [(m.meter_id, m.city, m.decibels, m.at) for m in parsed] == [("m-1", "thanh-hoa", 71.5, at)]
     finally:
         publisher.loop_stop()
         ingester.stop()
@@ -276,7 +364,7 @@ def test_no_qos1_message_is_lost_after_a_broker_restart(ioc_engine, known, broke
         process = _start_mosquitto(port)
         assert _wait_for(lambda: ingester.connections >= 2, 40), "ingester did not reconnect"
         publisher = _publisher(address)
-        start = datetime.now().replace(microsecond=0)
+        start = datetime.now(timezone.utc).replace(microsecond=0)
         for i in range(200):
             publisher.publish(*_reading(known["water"], {"ph": 7.0, "do": 5.0, "cod": 10.0},
                                         start - timedelta(seconds=i)), qos=1).wait_for_publish(5)

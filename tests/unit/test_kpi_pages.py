@@ -12,8 +12,8 @@ import pytest
 
 from components.export import escape_formula, to_csv_bytes, to_xlsx_bytes
 from components.period_controls import default_period, parse_query, period_options
-from data_access import periods
-from data_access.formulas import linear_projection, target_status
+from domain import periods
+from domain.formulas import linear_projection, target_status
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _dossier(i, received, promised, finished, level=3):
 def test_on_time_boundary_and_empty_period(tiny_db):
     from data_access import models as m
     from data_access.kpi import dossier_aggregates
-    from data_access.rollups import refresh_dossier_rollup
+    from loaders.rollups import refresh_dossier_rollup
 
     promised = datetime(2024, 3, 10, 17, 0)
     rows = [_dossier(1, datetime(2024, 3, 1, 9), promised, promised),                     # exactly on time
@@ -71,8 +71,8 @@ def test_on_time_boundary_and_empty_period(tiny_db):
     ("2023-01-22 11:00", 1, "2023-01-27 11:00"),    # received during Tết: due the first day back
 ])
 def test_feedback_deadline_in_working_days(start, days, due):
-    from data_access.working_days import add_working_days as one
     from demo.timegen import add_working_days as many
+    from domain.working_days import add_working_days as one
 
     assert many(pd.Series(pd.to_datetime([start])), days).iloc[0] == pd.Timestamp(due)
     assert one(datetime.fromisoformat(start), days) == datetime.fromisoformat(due)
@@ -178,12 +178,56 @@ def test_every_facts_target_is_on_the_targets_page(demo_db):
     ({"period": "2022..2021"}, None, "previous", 1),
     ({"period": "2019"}, None, "previous", 1),
     ({"period": "<svg onload=alert(1)>", "compare": "x" * 500}, None, "previous", 2),
+    ({"year": "2022"}, "2022", "previous", 0),                      # ?year= is read as ?period=
+    ({"year": 2021, "compare": "last_year"}, "2021", "last_year", 0),
+    ({"year": "1999"}, None, "previous", 1),                        # before the data
+    ({"year": "2099"}, None, "previous", 1),                        # not yet
+    ({"year": "abc"}, None, "previous", 1),
+    ({"year": "2022-Q3"}, None, "previous", 1),                     # year= takes a year only
+    ({"period": "2022-Q3", "year": "2021"}, "2022-Q3", "previous", 1),  # period= wins, year= noted
+    ({"period": "2022", "year": "2022"}, "2022", "previous", 0),
+    ({"period": "2026-Q1..2099-Q1"}, None, "previous", 1),           # a range that ends in the future
 ])
 def test_period_query(query, key, compare, notices):
     period, chosen, found = parse_query(query)
     assert period.key == (key or default_period("year"))
     assert chosen == compare and len(found) == notices
     assert all(len(n) < 60 for n in found)
+
+
+@pytest.mark.parametrize("query, notice", [({"year": "1999"}, "year: '1999'"), ({"period": "2099"}, "period: '2099'"),
+                                           ({"year": "x" * 80}, "year: '" + "x" * 20 + "'")])
+def test_an_ignored_value_is_named_in_the_notice(query, notice):
+    from components.banners import ignored_notice
+
+    _period, _compare, notices = parse_query(query)
+    assert notices == [notice]
+    assert ignored_notice(notices, "vi").children == f"Bỏ qua giá trị không hợp lệ trong địa chỉ: {notice}"
+
+
+def _card(value, previous, code="services.on_time_rate", lang="vi"):
+    from components.kpi_card import make_kpi_card
+    from domain.indicators import BY_CODE
+
+    card = make_kpi_card(BY_CODE[code], value, previous, None, "Tính từ CSDL IOC", lang)
+    change = card.children[2].children[0]
+    return change.children, change.className
+
+
+@pytest.mark.parametrize("value, previous, code, lang, text, css", [
+    (98.5, 98.5, "services.on_time_rate", "vi", "0 điểm %", "delta-flat"),
+    (98.501, 98.5, "services.on_time_rate", "vi", "0 điểm %", "delta-flat"),   # written 0: no green ▲
+    (98.496, 98.5, "services.on_time_rate", "en", "0 pp", "delta-flat"),
+    (2971, 2971, "wifi.access_points", "vi", "0", "delta-flat"),
+    (99.0, 98.5, "services.on_time_rate", "vi", "▲ +0,5 điểm %", "delta-good"),
+    (98.0, 98.5, "services.on_time_rate", "en", "▼ \u22120.5 pp", "delta-bad"),
+    (30.0, 31.0, "env.pm25_mean", "vi", "▼ \u22121 µg/m³", "delta-good"),          # lower is better
+])
+def test_a_change_that_rounds_to_zero_is_grey_without_an_arrow(value, previous, code, lang, text, css):
+    from domain.indicators import BY_CODE
+
+    assert code in BY_CODE
+    assert _card(value, previous, code, lang) == (text, css)
 
 
 def test_period_options_stop_today():
@@ -208,3 +252,29 @@ def test_csv_and_xlsx_exports_are_safe():
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
     assert sheet["A2"].value == "'=HYPERLINK(\"x\")" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == -1.5 and sheet["B3"].value == 99.13
+
+
+def _headline_lists():
+    from domain.headlines import headline_lists
+
+    return sorted(headline_lists().items())
+
+
+@pytest.mark.parametrize("name, codes", _headline_lists(), ids=[name for name, _ in _headline_lists()])
+def test_headline_lists_name_catalog_indicators(name, codes):
+    from domain.indicators import BY_CODE
+
+    assert codes, f"{name} is empty"
+    assert len(set(codes)) == len(codes), f"{name} repeats a code"
+    assert [code for code in codes if code not in BY_CODE] == []
+
+
+def test_every_pillar_and_trend_has_its_headlines():
+    from domain.headlines import PILLAR_CODES, TREND_CODES
+    from domain.i18n import t
+    from domain.indicators import PILLARS
+
+    assert set(PILLAR_CODES) == set(PILLARS)
+    for name in TREND_CODES:  # the trend charts and slides take their titles and units from these keys
+        assert t(f"chart.{name}.title", "vi") and t(f"chart.{name}.unit", "en")
+        assert t(f"deck.slide.trend.{name}", "en")

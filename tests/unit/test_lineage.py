@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from data_access.lineage import import_lineage
-from data_access.periods import parse, year
+from domain.periods import parse, year
+from loaders.lineage_import import import_lineage
 from tests.unit.test_kpi_import import copy_databases, dump
 
 CITY = "thanh-hoa"
@@ -40,7 +40,7 @@ def add_old_dossiers() -> None:
     from data_access import cache
     from data_access import models as m
     from data_access.db import get_engine
-    from data_access.rollups import refresh_dossier_rollup
+    from loaders.rollups import refresh_dossier_rollup
 
     with get_engine("kpi", writable=True).begin() as connection:
         procedure = connection.execute(select(func.min(m.Procedure.id)).where(m.Procedure.city_slug == CITY)).scalar()
@@ -96,8 +96,8 @@ def test_merge_and_rename_show_old_records_on_todays_ward(scratch_db):
 
 def test_observations_of_old_wards(scratch_db):
     from data_access.kpi import compute_kpis, observed_values
-    from data_access.kpi_import import import_observations
     from data_access.lineage import predecessors
+    from loaders.kpi_import import import_observations
 
     header = "indicator_code,period,ward_code,value"
     early = "\n".join([header, "infra.fibre_km,2019,99901,3", "infra.fibre_km,2019,99902,4",
@@ -178,9 +178,9 @@ def test_cli_import_lineage(scratch_db, tmp_path):
 
 
 def test_no_lineage_leaves_queries_unchanged(demo_db):
+    from data_access import models as m
     from data_access.kpi import dossier_aggregates_by_ward
     from data_access.lineage import has_lineage, ward_filter
-    from data_access import models as m
 
     assert not has_lineage(CITY)
     assert str(ward_filter(m.DossierMonthly.ward_code, CITY, MERGED).compile()) == "dossier_monthly.ward_code = :ward_code_1"
@@ -189,7 +189,7 @@ def test_no_lineage_leaves_queries_unchanged(demo_db):
 
 def test_ward_page_states_the_rule(scratch_db):
     from app import app  # noqa: F401 - pages register themselves with the app
-    from components.i18n import t
+    from domain.i18n import t
     from pages.ward import _lineage_note
 
     assert _lineage_note(CITY, MERGED, "vi") is None
@@ -216,8 +216,8 @@ def test_lineage_and_kpi_import_on_postgres(postgres_pair):
     from data_access import models as m
     from data_access.db import get_engine, init_db
     from data_access.kpi import dossier_aggregates, dossier_aggregates_by_ward, observed_values
-    from data_access.kpi_import import import_observations
-    from data_access.rollups import refresh_dossier_rollup
+    from loaders.kpi_import import import_observations
+    from loaders.rollups import refresh_dossier_rollup
 
     for which in ("ioc", "kpi"):
         init_db(which)
@@ -270,7 +270,7 @@ def test_database_from_before_the_lineage_table(scratch_db):
 
 
 def test_ward_that_gave_part_of_itself_away_still_takes_figures(scratch_db):
-    from data_access.kpi_import import import_observations
+    from loaders.kpi_import import import_observations
 
     split = lineage_file(f"chia tách,{SPLIT_A},{SPLIT_A};{SPLIT_B},01/07/2025,một phần sang {SPLIT_B}")
     assert import_lineage(split, "split.csv", city=CITY).applied

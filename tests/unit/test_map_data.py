@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from components.map_state import MapState, parse_map_state, state_query
-from components.ward_map import class_breaks, colour_for, NO_DATA_COLOUR
+from components.ward_map import NO_DATA_COLOUR, choropleth_by_metric, choropleth_geojson, class_breaks, colour_for
 from geo.packing import pack_points, unpack_points
 
 WARDS = {"14755", "14758"}
@@ -62,7 +62,8 @@ def test_packing_round_trip():
     assert list(back["status"]) == list(frame["status"]) and list(back["id"]) == list(frame["id"])
     assert list(back["name"]) == list(frame["name"])
     assert back["seen"].isna().tolist() == frame["seen"].isna().tolist()
-    assert (back["seen"].dropna() == frame["seen"].dropna().dt.floor("min")).all()
+    # times travel as instants: a naive time is read as UTC and comes back aware
+    assert (back["seen"].dropna() == frame["seen"].dropna().dt.floor("min").dt.tz_localize("UTC")).all()
 
 
 @pytest.mark.parametrize("values, classes, expected", [
@@ -80,10 +81,35 @@ def test_no_data_is_not_zero():
     assert colour_for(0, breaks) != NO_DATA_COLOUR
 
 
+SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [0, 0]]]}
+COLLECTION = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "id": code, "geometry": SQUARE, "properties": {"gso_code": code, "name": name}}
+    for code, name in (("1", "Phường Một"), ("2", "Xã Hai"), ("3", "Phường Ba"))]}
+BY_METRIC = {"density": {"1": 0.5, "2": 1234.56, "3": None}, "rate": {"1": 10.0, "2": 20.0, "3": 30.0}}
+
+
+@pytest.mark.parametrize("lang, tooltip", [("vi", "Xã Hai: 1.234,6"), ("en", "Xã Hai: 1,234.6")])
+def test_every_metric_travels_with_the_wards_as_one_metric_would(lang, tooltip):
+    """The map sends each ward's colour of every metric at once; each is the colour (and tooltip)
+    the one-metric choropleth gives, and a ward without data stays grey, not the lowest class."""
+    data, breaks = choropleth_by_metric(COLLECTION, BY_METRIC, lang)
+    assert breaks == {name: class_breaks(list(values.values())) for name, values in BY_METRIC.items()}
+    for name, values in BY_METRIC.items():
+        single = choropleth_geojson(COLLECTION, values, lang)
+        assert [f["properties"]["fills"][name] for f in data["features"]] == \
+            [f["properties"]["fill"] for f in single["features"]]
+        assert [f["properties"]["tooltips"][name] for f in data["features"]] == \
+            [f["properties"]["tooltip"] for f in single["features"]]
+    assert data["features"][2]["properties"]["fills"]["density"] == NO_DATA_COLOUR
+    assert data["features"][1]["properties"]["tooltips"]["density"] == tooltip
+    assert data["features"][0]["geometry"] == SQUARE and COLLECTION["features"][0]["properties"] == \
+        {"gso_code": "1", "name": "Phường Một"}, "the wards' own collection is left as it was"
+
+
 @pytest.mark.parametrize("query, name", [("ham rong", "Phường Hàm Rồng"), ("dong tho", "Phường Đông Thọ"),
                                          ("HÀM RỒNG", "Phường Hàm Rồng")])
 def test_search_without_diacritics(query, name):
-    from components.formatting import unaccent
+    from domain.text import unaccent
 
     assert unaccent(query) in unaccent(name)
 
@@ -94,7 +120,7 @@ def test_ward_metrics_from_the_database(demo_db):
     wards = ward_metrics.uncached("thanh-hoa", 2022)
     assert len(wards) == 49
     density = metric_values(wards, "camera_density")
-    assert sum(wards["cameras"]) > 18_000
+    assert sum(wards["cameras"]) == 18_000, "cameras in place at the end of 2022, as /api/v1/kpi counts them"
     assert all(v is None or v >= 0 for v in density.values())
     coverage = metric_values(wards, "key_location_coverage")
     no_locations = wards.loc[wards["key_locations"].isna(), "gso_code"]

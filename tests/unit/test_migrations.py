@@ -134,3 +134,36 @@ def test_migrate_command_up_down_and_bad_revision(sqlite_pair):
     bad = _manage("migrate", "--revision", "no-such-revision", env=env)
     assert bad.returncode != 0
     assert "Traceback" not in bad.stderr and "no-such-revision" in bad.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite_pair", "postgres_pair"])
+def test_instants_migrate_from_city_wall_time_to_utc_and_back(backend, request):
+    """Rows written before the UTC revision held naive city wall time (10:00 in Thanh Hóa);
+    after it they read as the same instant in UTC (03:00Z), and a downgrade gives 10:00 back."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select, text
+
+    from data_access import db, migrations
+    from data_access import models as m
+
+    urls = request.getfixturevalue(backend)
+    migrations.upgrade("ioc", "ff99efca9988")
+    engine = create_engine(migrations.url_for("ioc"), poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO audit_event (at, actor, action, detail, ip) VALUES "
+                                "('2022-07-01 10:00:00.250000', 'old', 'login', '', '')"))
+    engine.dispose()
+    migrations.upgrade("ioc", "head")
+    db.reset_engines()
+    with db.connect("ioc") as connection:
+        at = connection.execute(select(m.AuditEvent.at).where(m.AuditEvent.actor == "old")).scalar_one()
+    assert at == datetime(2022, 7, 1, 3, 0, 0, 250000, tzinfo=timezone.utc)
+    migrations.downgrade("ioc", "ff99efca9988")
+    engine = create_engine(migrations.url_for("ioc"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        raw = connection.execute(text("SELECT at FROM audit_event WHERE actor = 'old'")).scalar_one()
+    engine.dispose()
+    assert str(raw).startswith("2022-07-01 10:00:00.25")
+    db.reset_engines()
+    assert urls

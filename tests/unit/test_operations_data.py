@@ -3,6 +3,7 @@ aggregates checked against plain SQL over the demo database."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
@@ -10,9 +11,10 @@ from sqlalchemy import insert, select
 from data_access import operations as ops
 from data_access.db import connect
 from data_access.models import Camera, CitizenReport, Incident, Reading, Sensor, Ward
-from data_access.working_days import add_working_days, working_days_left
+from domain import incidents
+from domain.working_days import add_working_days, working_days_left
 
-NOW = datetime(2026, 11, 20, 10, 0)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # city time
 
 
 @pytest.mark.parametrize("age, severity, state", [
@@ -20,7 +22,7 @@ NOW = datetime(2026, 11, 20, 10, 0)
     (4.01, "critical", "breached"), (17.9, "high", "ok"), (18.0, "high", "due_soon"), (200, "low", "breached"),
 ])
 def test_sla_state(age, severity, state):
-    assert ops.sla_state(age, severity, {"critical": 4, "high": 24, "medium": 72, "low": 168}) == state
+    assert incidents.sla_state(age, severity, {"critical": 4, "high": 24, "medium": 72, "low": 168}) == state
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -32,7 +34,7 @@ def test_sla_state(age, severity, state):
 def test_sla_setting_is_validated(monkeypatch, raw, message):
     monkeypatch.setenv("OPS_SLA_HOURS", raw)
     with pytest.raises(ValueError, match=message):
-        ops.sla_hours()
+        incidents.sla_hours()
 
 
 @pytest.mark.parametrize("now, due, left", [

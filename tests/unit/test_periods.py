@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from data_access import periods
+from domain import periods
 
 
 @pytest.mark.parametrize("text, key, start, end", [

@@ -2,7 +2,7 @@
 reproduces the same figures as on SQLite."""
 from __future__ import annotations
 
-from data_access import periods
+from domain import periods
 from tests.conftest import DEMO_NOW, DEMO_SEED, use_databases
 
 

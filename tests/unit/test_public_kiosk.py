@@ -90,52 +90,70 @@ def test_kiosk_callback_shows_aggregates_and_nothing_sensitive(client_as, sensit
         assert f'"{field}"' not in text
 
 
-def test_kiosk_camera_counts_match_the_database(client_as, sensitive):
+@pytest.mark.parametrize("year", [2022, 2025])
+def test_kiosk_camera_counts_match_the_database(client_as, sensitive, year):
+    """Cameras in place at the end of the period, per ward, add up to the table's count."""
     from sqlalchemy import func, select
 
     from data_access import models as m
     from data_access.db import connect
     from data_access.public import CAMERA_WARD_COLUMNS, cameras_per_ward
+    from domain import periods
 
-    wards = cameras_per_ward("thanh-hoa")
-    assert tuple(wards.columns) == CAMERA_WARD_COLUMNS
+    period = periods.year(year)
+    wards = cameras_per_ward("thanh-hoa", period)
+    assert tuple(wards.columns) == CAMERA_WARD_COLUMNS and len(wards) == 49
+    c = m.Camera
     with connect("ioc") as connection:
-        expected = dict(connection.execute(select(m.Camera.kind, func.count()).where(m.Camera.city_slug == "thanh-hoa")
-                                           .group_by(m.Camera.kind)).all())
+        expected = dict(connection.execute(select(c.kind, func.count()).where(
+            c.city_slug == "thanh-hoa", c.installed_on < period.end).group_by(c.kind)).all())
     assert int(wards["security"].sum()) == expected["security"]
     assert int(wards["traffic"].sum()) == expected["traffic"]
 
 
 def test_public_data_functions_return_only_whitelisted_columns(demo_db):
-    from datetime import datetime
+    from data_access.public import (
+        AIR_COLUMNS,
+        PUBLIC_KPI_CODES,
+        TARGET_FIELDS,
+        WIFI_COLUMNS,
+        air_quality,
+        free_wifi_locations,
+        public_kpis,
+        public_targets,
+    )
+    from domain import periods
 
-    from data_access import periods
-    from data_access.public import (AIR_COLUMNS, PUBLIC_KPI_CODES, TARGET_FIELDS, WIFI_COLUMNS, air_quality,
-                                    free_wifi_locations, public_kpis, public_targets)
-
-    wifi = free_wifi_locations("thanh-hoa")
+    period = periods.year(2025)
+    wifi = free_wifi_locations("thanh-hoa", period)
     assert tuple(wifi.columns) == WIFI_COLUMNS and len(wifi) > 0
     assert (wifi["lon"] == wifi["lon"].round(4)).all()
-    wards, whole = air_quality("thanh-hoa")
+    wards, whole = air_quality("thanh-hoa", period)
     assert tuple(wards.columns) == AIR_COLUMNS and whole["stations"] >= len(wards) > 0
     assert set(public_kpis("thanh-hoa", periods.year(2022))) == set(PUBLIC_KPI_CODES)
-    assert all(tuple(row) == TARGET_FIELDS for row in public_targets("thanh-hoa", datetime(2026, 11, 20)))
+    assert all(tuple(row) == TARGET_FIELDS for row in public_targets("thanh-hoa", period))
 
 
-def test_air_quality_is_the_mean_of_the_last_day(demo_db):
+@pytest.mark.parametrize("year", [2022, 2025])
+def test_air_quality_is_the_mean_of_the_period(demo_db, year):
+    """The city's PM2.5 on the kiosk is the mean of the period's readings: the KPI engine's env.pm25_mean."""
     from sqlalchemy import func, select
 
     from data_access import models as m
     from data_access.db import connect
-    from data_access.public import AIR_WINDOW, air_quality
+    from data_access.kpi import compute_kpis
+    from data_access.public import air_quality
+    from domain import periods
 
-    _wards, whole = air_quality("thanh-hoa")
+    period = periods.year(year)
+    _wards, whole = air_quality("thanh-hoa", period)
     s, r = m.Sensor, m.Reading
     with connect("ioc") as connection:
         mean = connection.execute(select(func.avg(r.value)).join(s, s.id == r.sensor_id).where(
-            s.city_slug == "thanh-hoa", s.kind == "air", r.parameter == "pm25",
-            r.measured_at > whole["until"] - AIR_WINDOW, r.measured_at <= whole["until"])).scalar_one()
-    assert whole["pm25"] == pytest.approx(mean)
+            s.city_slug == "thanh-hoa", s.kind == "air", r.parameter == "pm10",
+            r.measured_at >= period.start_dt, r.measured_at < period.end_dt)).scalar_one()
+    assert whole["pm10"] == pytest.approx(mean)
+    assert whole["pm25"] == pytest.approx(compute_kpis("thanh-hoa", period)["env.pm25_mean"])
 
 
 def test_crafted_kiosk_requests_cannot_ask_for_more(client_as, sensitive):
@@ -216,3 +234,116 @@ def test_public_api_used_near_the_kiosk_returns_aggregates_only(client_as, sensi
         text = _text(response)
         assert _leaks(text, sensitive) == []
         assert '"lon"' not in text and '"summary"' not in text
+
+
+# --- air-quality warnings (PUBLIC_AIR_ALERTS) ---------------------------------------------------
+
+ALERTS_OUTPUT = "public-alerts.children"
+ALERT_RULES = """name,kind,city,severity,parameter,station,min_cameras,within_minutes,recipients,message_vi,message_en
+Bụi mịn nội bộ,sensor_threshold,thanh-hoa,high,pm25,{station},,,role:staff > email:truc.ban@thanhhoa.gov.vn,Nội bộ {{label}},Internal {{label}}
+Camera mất kết nối nội bộ,camera_outage_cluster,thanh-hoa,high,,,3,60,role:staff,Camera {{ward}},Cameras {{ward}}
+Sự cố quá hạn nội bộ,incident_sla,thanh-hoa,critical,,,,,role:leader,Sự cố {{label}},Incident {{label}}
+"""
+
+
+@pytest.fixture
+def mixed_alerts(private_demo):
+    """On a copy of the demo: an acknowledged PM2.5 alert (with a note), a camera-outage alert
+    carrying a camera's position in its detail, an incident alert carrying the incident's summary;
+    what the public must never read is returned."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import func, select
+
+    from data_access.db import get_engine
+    from data_access.models import Alert, AlertRule, Camera, Incident, Reading, Sensor, Ward
+    from loaders.alerts import acknowledge, evaluate, import_rules
+    from tests.conftest import TEST_USERS
+
+    engine = get_engine("ioc", writable=True)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with engine.begin() as connection:
+        sensor = connection.execute(select(Sensor.id, Sensor.external_id, Sensor.name, Ward.name.label("ward"))
+                                    .join(Ward, Ward.gso_code == Sensor.ward_code).where(
+            Sensor.city_slug == "thanh-hoa", Sensor.kind == "air", Sensor.retired_at.is_(None)).limit(1)).one()
+        connection.execute(Reading.__table__.insert(), [
+            {"sensor_id": sensor.id, "measured_at": now - timedelta(minutes=1), "parameter": "pm25", "value": 150.0}])
+        camera = connection.execute(select(Camera.id, Camera.ward_code, Camera.lon, Camera.lat)
+                                    .where(Camera.kind == "security").limit(1)).one()
+        incident = connection.execute(select(Incident.id, Incident.summary, Incident.ward_code)
+                                      .where(func.length(Incident.summary) >= 12).limit(1)).one()
+    assert import_rules("rules.csv", ALERT_RULES.format(station=sensor.external_id).encode(), actor="test").applied
+    assert evaluate(now, only=lambda spec: spec.kind == "sensor_threshold")["opened"] == 1
+    with engine.begin() as connection:
+        rules = dict(connection.execute(select(AlertRule.name, AlertRule.id)).all())
+        position = {"ward": camera.ward_code, "count": 4, "lon": camera.lon, "lat": camera.lat,
+                    "label": f"{camera.lon:.5f},{camera.lat:.5f}"}
+        for rule, subject, detail in (
+                ("Camera mất kết nối nội bộ", f"ward:{camera.ward_code}", position),
+                ("Sự cố quá hạn nội bộ", f"incident:{incident.id}", {"ward": incident.ward_code,
+                                                                    "label": incident.summary})):
+            connection.execute(Alert.__table__.insert().values(
+                rule_id=rules[rule], subject=subject, open_key=f"{rules[rule]}:{subject}", status="open",
+                severity="high", value=4.0, baseline=None, detail=json.dumps(detail, ensure_ascii=False),
+                opened_at=now, last_breach_at=now, clear_streak=0, escalation_level=0, ack_note=""))
+        air_alert = connection.execute(select(Alert.id).where(Alert.subject.like("sensor:%"))).scalar_one()
+    note = "Đã cử tổ kiểm tra môi trường"
+    acknowledge(air_alert, username=TEST_USERS["staff"], role="staff", note=note)
+    return {"station": sensor.name, "ward": sensor.ward,
+            "never": [note, TEST_USERS["staff"], "truc.ban@thanhhoa.gov.vn", "role:staff", "Bụi mịn nội bộ",
+                      "Nội bộ", "nội bộ", incident.summary, f"{camera.lon:.5f}", f"{camera.lat:.5f}",
+                      "acknowledged", "recipients", "ack_note", '"subject"', '"detail"']}
+
+
+def _public_alerts(lang: str = "vi"):
+    from app import server
+
+    client = server.test_client()
+    assert client.get("/public").status_code == 200  # the app is set up by its first request
+    callbacks = _callbacks()
+    assert ALERTS_OUTPUT in callbacks
+    response = client.post("/_dash-update-component", json=_body(ALERTS_OUTPUT, callbacks[ALERTS_OUTPUT], lang=lang))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response
+
+
+def test_public_air_alerts_are_off_by_default(mixed_alerts, monkeypatch):
+    monkeypatch.delenv("PUBLIC_AIR_ALERTS", raising=False)
+    assert _public_alerts().get_json()["response"]["public-alerts"]["children"] is None
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_public_air_alerts_carry_only_public_fields(mixed_alerts, monkeypatch, lang):
+    monkeypatch.setenv("PUBLIC_AIR_ALERTS", "1")
+    text = _text(_public_alerts(lang))
+    assert ("Cảnh báo chất lượng không khí" if lang == "vi" else "Air quality warnings") in text
+    assert mixed_alerts["station"] in text and mixed_alerts["ward"] in text
+    assert "PM2.5 150" in text and "QCVN 05:2023/BTNMT" in text and "50" in text
+    assert text.count("kiosk-alert\"") == 1  # the camera-outage and incident alerts never appear
+    assert [word for word in mixed_alerts["never"] if word in text] == []
+
+
+def test_public_alert_query_selects_public_columns_only(mixed_alerts):
+    from data_access.public import AIR_ALERT_FIELDS, air_alerts
+
+    alerts = air_alerts("thanh-hoa")
+    assert [tuple(alert) for alert in alerts] == [AIR_ALERT_FIELDS]
+    alert = alerts[0]
+    assert (alert["station"], alert["ward"], alert["parameter"], alert["value"], alert["limit"]) == \
+        (mixed_alerts["station"], mixed_alerts["ward"], "pm25", 150.0, 50.0)
+    assert air_alerts("nam-dinh") == []
+
+
+def test_public_air_alerts_close_with_their_alert(mixed_alerts, monkeypatch):
+    from sqlalchemy import update
+
+    from data_access import cache
+    from data_access.db import get_engine
+    from data_access.models import Alert
+
+    monkeypatch.setenv("PUBLIC_AIR_ALERTS", "1")
+    with get_engine("ioc", writable=True).begin() as connection:
+        connection.execute(update(Alert).where(Alert.subject.like("sensor:%")).values(
+            status="closed", open_key=None, closed_at=Alert.opened_at))
+    cache.clear()
+    assert _public_alerts().get_json()["response"]["public-alerts"]["children"] is None

@@ -84,3 +84,33 @@ def test_callbacks_without_the_mark_are_never_cached(client_as):
               if "callback" in entry and hasattr(inspect.unwrap(entry["callback"]), "cache_response_ttl")}
     assert "render_overview" in marked and "render_public" in marked
     assert not any(name.startswith(("refresh", "save", "create", "update_user")) for name in marked)
+
+
+@pytest.mark.parametrize("page, output_id, counted", [
+    ("services", ids.SERVICES_CARDS, "compute_kpis"),
+    ("digital", ids.DIGITAL_BODY, "compute_kpis"),
+])
+def test_presenters_picking_the_same_period_share_one_rendering(client_as, monkeypatch, page, output_id, counted):
+    """At a meeting many staff pick the same period and comparison: one rendering serves them all,
+    a different comparison is another."""
+    import importlib
+
+    module = importlib.import_module(f"pages.{page}")
+    monkeypatch.setenv("REDIS_URL", "")
+    cache.clear()
+    calls = []
+    real = getattr(module, counted)
+    monkeypatch.setattr(module, counted, lambda *args: calls.append(args) or real(*args))
+    page_ids = ids.period_ids(page)
+    values = {ids.CITY_SELECT: "thanh-hoa", ids.LANG_SELECT: "vi", ids.THEME_SELECT: "dark",
+              page_ids["period"]: "2025-Q3", page_ids["to"]: None, page_ids["compare"]: "last_year"}
+    first, second = client_as("staff"), client_as("staff")
+    body = _body(first, output_id, values)
+    answers = [client.post("/_dash-update-component", json=body) for client in (first, second, first)]
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.get_data() for answer in answers}) == 1
+    assert len(calls) == 2  # this period and its comparison, computed once
+    other = _body(first, output_id, {**values, page_ids["compare"]: "previous"})
+    assert first.post("/_dash-update-component", json=other).status_code == 200
+    assert len(calls) == 4
+    cache.clear()

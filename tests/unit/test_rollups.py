@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import and_, case, func, select
 
 from data_access import models as m
-from data_access import periods
 from data_access.db import connect
 from data_access.kpi import dossier_aggregates
+from domain import periods
 
 
 def raw_counts(period: periods.Period, ward: str | None) -> dict[str, int]:

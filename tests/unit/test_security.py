@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,12 +16,14 @@ ROLES = (None, "public", "staff", "leader", "admin")
 # What each role may reach, written here independently of security/policy.py.
 PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico", "/_dash-layout",
                 "/_dash-dependencies", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
-                "/api/v1/public/kpi", "/healthz", "/readyz"}
+                "/api/v1/public/kpi", "/api/v1/openapi.json", "/healthz", "/readyz"}
 ADMIN_RULES: set[str] = {"/metrics"}  # or a bearer METRICS_TOKEN (tests/unit/test_serving.py)
 PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children",
-                           "public-body.children", "wall-bar.children"}
-ADMIN_CALLBACK_OUTPUTS = {"admin-users.children", "admin-import-"}
-ADMIN_PAGES = {"/admin", "/admin/import"}
+                           "public-body.children", "public-alerts.children", "wall-bar.children",
+                           "shell-alert-badge.children"}  # checks the role itself: nothing for visitors
+ADMIN_CALLBACK_OUTPUTS = {"admin-users.children", "admin-sessions.children", "admin-import-", "calendar-",
+                          "admin-tokens-", "admin-alert-rules-"}
+ADMIN_PAGES = {"/admin", "/admin/import", "/admin/calendar", "/admin/tokens", "/admin/alert-rules"}
 SAMPLE_VALUES = {"filename": "app.css", "package_name": "dash", "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js",
                  "path": "khong-co"}
 
@@ -115,13 +116,87 @@ def test_admin_pages_and_their_router_are_admin_only(client_as, role):
         assert blocked(routed) == (role != "admin"), (path, routed.status_code)
 
 
+def _page_paths() -> dict[str, str]:
+    """Every page's path (templates filled in) → the role it needs, written here independently
+    of the policy: /admin* admin, /public anyone, everything else staff and above."""
+    import dash
+
+    _callbacks()
+    out = {}
+    for page in dash.page_registry.values():
+        path = re.sub(r"<[^>]+>", "14755", page.get("path_template") or page["path"])
+        out[path] = "admin" if path.startswith("/admin") else "anyone" if path == "/public" else "staff"
+    return out
+
+
+def _may(role: str | None, needed: str) -> bool:
+    return needed == "anyone" or (needed == "staff" and role in ("staff", "leader", "admin")) or role == "admin"
+
+
+def _router(pathnames: list, state: list | None = None, search: str = "") -> tuple[str, dict]:
+    """A page-router request whose inputs are `pathnames` (each an _pages_location.pathname) and the search."""
+    router = next(o for o in _callbacks() if "_pages_content.children" in o)
+    inputs = [{"id": "_pages_location", "property": "pathname", "value": value} for value in pathnames]
+    inputs.insert(1, {"id": "_pages_location", "property": "search", "value": search})
+    return router, {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
+                                                  {"id": "_pages_store", "property": "data"}],
+                    "inputs": inputs, "state": state or [], "changedPropIds": ["_pages_location.pathname"]}
+
+
+# Crafted router bodies: (name, pathnames around the target, extra state, valid body?)
+ROUTER_BODIES = [
+    ("as the browser sends it", lambda target: [target], None, True),
+    ("slashes doubled", lambda target: ["//" + target.strip("/") + "//"], None, True),
+    ("target first, /public last", lambda target: [target, "/public"], None, False),
+    ("/public first, target last", lambda target: ["/public", target], None, False),
+    ("target again in state", lambda target: ["/public"],
+     [{"id": "_pages_location", "property": "pathname", "value": "{target}"}], False),
+    ("not a path", lambda target: [{"path": target}], None, False),
+]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])
+def test_crafted_router_bodies_for_every_page_get_what_the_role_may_see(client_as, role):
+    """The policy reads the page the router will render exactly as Dash reads it: a body with
+    inputs other than the declared ones is refused (400), whoever sends it; a valid one renders
+    the page only for a role that may open it (KNOWN-TRAPS: Dash hands the router the first
+    pathname)."""
+    client = client_as(role)
+    client.get("/login")  # the first request sets the Dash server up
+    wrong = []
+    for target, needed in _page_paths().items():
+        for name, pathnames, state, valid in ROUTER_BODIES:
+            state = json.loads(json.dumps(state).replace("{target}", target)) if state else None
+            _output, body = _router(pathnames(target), state)
+            response = client.post("/_dash-update-component", json=body)
+            if not valid:
+                expected = {400}
+            elif _may(role, needed):
+                expected = {200}
+            else:
+                expected = {401} if role is None else {403}
+            if response.status_code not in expected:
+                wrong.append((target, name, response.status_code))
+    assert wrong == []
+
+
+def test_a_router_body_naming_a_protected_page_first_leaks_nothing(client_as):
+    client = client_as(None)
+    client.get("/login")
+    _output, body = _router(["/admin/import", "/public"])
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 400
+    assert "admin-import" not in response.get_data(as_text=True)
+
+
 def test_admin_changes_are_audited(client_as):
-    from data_access.users import get_user, recent_audit, update_user
+    from security.accounts import get_user, recent_audit, update_user
 
     callbacks = _callbacks()
     output = next(o for o in callbacks if "admin-users.children" in o)
     body = _request_body(output, callbacks[output])
     body["inputs"][0]["value"] = 1
+    body["changedPropIds"] = ["admin-apply.n_clicks"]  # the click, as the browser reports it
     body["outputs"] = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                        for part in output.strip(".").split("...")]
     body["state"] = [{"id": "admin-user", "property": "value", "value": TEST_USERS["public"]},
@@ -205,7 +280,7 @@ def test_path_traversal_is_404(client_as, path):
 
 def test_wrong_password_locks_the_account(demo_db, monkeypatch):
     from app import server
-    from data_access.users import get_user, recent_audit, update_user
+    from security.accounts import get_user, recent_audit, update_user
 
     monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
     monkeypatch.setenv("LOGIN_ATTEMPTS_PER_IP", "1000")
@@ -227,14 +302,18 @@ def test_wrong_password_locks_the_account(demo_db, monkeypatch):
 
 def test_login_rate_limit_per_address(demo_db, monkeypatch):
     from app import server
-    from data_access import cache
+    from security import throttle
 
-    cache.clear()
+    address = "198.51.100.20"
+    throttle.clear(f"login-ip:{address}")  # the count is shared (database), so it outlives a test
     monkeypatch.setenv("LOGIN_ATTEMPTS_PER_IP", "2")
     client = server.test_client()
-    statuses = [login(client, "nobody-here", "wrong-password-123").status_code for _ in range(3)]
-    assert statuses == [401, 401, 429]
-    cache.clear()
+    client.environ_base["REMOTE_ADDR"] = address
+    responses = [login(client, "nobody-here", "wrong-password-123") for _ in range(3)]
+    assert [r.status_code for r in responses] == [401, 401, 429]
+    assert 0 < int(responses[-1].headers["Retry-After"]) <= 300
+    throttle.clear(f"login-ip:{address}")
+    throttle.clear("login-user:nobody-here")
 
 
 def test_expired_session_goes_to_login(client_as, monkeypatch):
@@ -290,15 +369,22 @@ def test_forged_and_tampered_cookies_are_rejected(client_as):
 
 
 def test_role_change_and_disabling_take_effect_at_once(client_as):
-    from data_access.users import update_user
+    """A role change ends the user's sessions (they sign in again with the new role); disabling
+    the account ends them too, and a disabled user cannot sign in."""
+    from app import server
+    from security.accounts import update_user
 
     client = client_as("staff")
     username = TEST_USERS["staff"]
     try:
         update_user(username, role="public")
-        assert client.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 403
-        update_user(username, role="staff", active=False)
         assert client.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 401
+        again = server.test_client()
+        assert login(again, username).status_code == 303
+        assert again.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 403
+        update_user(username, role="staff", active=False)
+        assert again.get("/api/v1/kpi?city=thanh-hoa&year=2022").status_code == 401
+        assert login(server.test_client(), username).status_code == 401
     finally:
         update_user(username, role="staff", active=True)
 
@@ -370,6 +456,130 @@ def test_upload_limit_enforced(client_as, monkeypatch):
     assert response.status_code == 413
 
 
+def public_body(client, lang: str) -> dict:
+    """The /public kiosk's callback request for Thanh Hóa, as the browser sends it."""
+    from components import ids
+    from tests.unit.test_response_cache import _body
+
+    return _body(client, ids.PUBLIC_BODY, {ids.CITY_SELECT: "thanh-hoa", ids.LANG_SELECT: lang})
+
+
+@pytest.mark.parametrize("role", [None, "staff"], ids=["anonymous", "staff"])
+def test_a_body_over_the_limit_is_413_on_every_route(client_as, role):
+    import io
+
+    from app import server
+
+    limit = server.config["MAX_CONTENT_LENGTH"]
+    big = b"{" + b" " * limit + b"}"
+    client = client_as(role)
+    wrong = []
+    for rule, _method in all_rules() + [("/_dash-update-component", "POST")]:
+        response = client.post(concrete(rule), data=big, content_type="application/json")
+        if response.status_code != 413 or response.get_json() != {"error": response.get_json()["error"], "status": 413}:
+            wrong.append((rule, response.status_code))
+    assert wrong == []
+    chunked = client.post("/_dash-update-component", input_stream=io.BytesIO(big), content_type="application/json",
+                          headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    assert chunked.status_code == 413 and b"Traceback" not in chunked.data
+    small = client.post("/_dash-update-component", input_stream=io.BytesIO(b'{"output": "nope.children", "inputs": []}'),
+                        content_type="application/json", headers={"Transfer-Encoding": "chunked"},
+                        environ_overrides={"wsgi.input_terminated": True})
+    assert small.status_code == (401 if role is None else 404)  # a chunked body within the limit still works
+
+
+def test_a_zip_of_many_small_entries_that_inflates_far_is_refused(tmp_path):
+    """170 KB holding 150 entries of 1 MiB each (150 MiB) was accepted: each entry passed a
+    per-entry check that began at 1 MiB. The archive's total inflation is checked too."""
+    import zipfile
+
+    from security.uploads import UnsafeUpload, check_zip
+
+    bomb = tmp_path / "wards.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(150):
+            archive.writestr(f"ward_{index}.geojson", b"\0" * (1 << 20))
+    assert bomb.stat().st_size < 400_000
+    with pytest.raises(UnsafeUpload, match="zip bomb"):
+        check_zip(bomb)
+    many_small = tmp_path / "small.zip"
+    with zipfile.ZipFile(many_small, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(150):
+            archive.writestr(f"part_{index}.txt", b"\0" * 200_000)
+    with pytest.raises(UnsafeUpload, match="zip bomb"):
+        check_zip(many_small)
+    honest = tmp_path / "honest.zip"
+    with zipfile.ZipFile(honest, "w", zipfile.ZIP_DEFLATED) as archive:
+        import random
+
+        rng = random.Random(1)
+        for index in range(20):
+            archive.writestr(f"ward_{index}.geojson", "".join(f"[{rng.uniform(105, 106):.6f},{rng.uniform(19, 20):.6f}],"
+                                                                  for _ in range(3000)))
+    assert len(check_zip(honest)) == 20
+
+
+def test_the_public_callback_cache_is_keyed_by_the_validated_inputs_only(client_as, monkeypatch):
+    """A junk field or value per request no longer makes a new key: one rendering serves them all."""
+    from unittest.mock import MagicMock
+
+    import pages.public as public
+    from data_access import cache
+
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("PUBLIC_CALLBACK_RATE_LIMIT", "")
+    cache.clear()
+    renders = MagicMock(wraps=public._services_panel)
+    monkeypatch.setattr(public, "_services_panel", renders)
+    client = client_as(None)
+    client.get("/login")
+    body = public_body(client, "vi")
+    answers = set()
+    for junk in range(5):
+        variant = {**body, f"junk{junk}": "x" * 100, "changedPropIds": [f"junk-{junk}.value"]}
+        response = client.post("/_dash-update-component", json=variant)
+        assert response.status_code == 200
+        answers.add(response.get_data())
+    assert renders.call_count == 1 and len(answers) == 1
+    extra_input = {**body, "inputs": body["inputs"] + [{"id": "junk", "property": "value", "value": 1}]}
+    assert client.post("/_dash-update-component", json=extra_input).status_code == 400
+    cache.clear()
+
+
+def test_the_public_api_exposes_exactly_what_the_kiosk_shows(client_as):
+    """One whitelist: the kiosk's KPI cards and the public API's KPIs are the same set; a ward's
+    figures are only those the kiosk shows per ward; the protected API still has them all."""
+    from api import PUBLIC_WARD_FIGURES
+    from domain.city_time import city_today
+    from domain.headlines import PUBLIC_KPI_CODES
+
+    client = client_as(None)
+    client.get("/login")
+    year = city_today().year - 1  # the year the kiosk shows
+    kiosk = client.post("/_dash-update-component", json=public_body(client, "en")).get_json()
+    cards = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if isinstance(props, dict) and props.get("className") == "kiosk-card" and "data-code" in props:
+                cards.add(props["data-code"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(kiosk)
+    api = client.get(f"/api/v1/public/kpi?city=thanh-hoa&year={year}").get_json()
+    assert cards and set(api["kpis"]) == cards == set(PUBLIC_KPI_CODES)
+    assert "sources" not in api
+    ward = client.get(f"/api/v1/public/kpi?city=thanh-hoa&year={year}&ward=14755").get_json()
+    assert set(ward["kpis"]) == set(PUBLIC_WARD_FIGURES) and ward["ward"] == "14755"
+    assert client.get("/api/v1/public/kpi?city=thanh-hoa&period=2022-Q3").status_code == 400
+    staff = client_as("staff").get(f"/api/v1/kpi?city=thanh-hoa&year={year}&ward=14755").get_json()
+    assert len(staff["kpis"]) > len(PUBLIC_KPI_CODES)
+
+
 def test_cache_keys_include_the_role(client_as):
     from data_access import cache
 
@@ -392,7 +602,7 @@ def test_cache_keys_include_the_role(client_as):
     assert staff_keys and admin_keys and not staff_keys & admin_keys
 
 
-@pytest.mark.parametrize("key", ["", "changeme", "secret", "short-key-123"])
+@pytest.mark.parametrize("key", ["", "changeme", "secret", "short-key-123", "a" * 36, "ab" * 32, "abc123" * 6])
 def test_production_refuses_a_weak_secret_key(key, tmp_path):
     env = {"APP_ENV": "production", "SECRET_KEY": key, "PATH": "/usr/bin:/bin",
            "IOC_DATABASE_URL": f"sqlite:///{tmp_path}/i.db", "KPI_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
@@ -401,6 +611,28 @@ def test_production_refuses_a_weak_secret_key(key, tmp_path):
     assert result.returncode != 0
     assert "refusing to start" in result.stderr and "SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_key_entropy_estimate():
+    import secrets
+
+    from security.secret_key import MIN_KEY_BITS, key_bits
+
+    assert key_bits("a" * 36) == 0 and key_bits("ab" * 32) == 64
+    assert all(key_bits(secrets.token_hex(32)) > MIN_KEY_BITS for _ in range(20))
+    assert all(key_bits(secrets.token_urlsafe(32)) > MIN_KEY_BITS for _ in range(20))
+
+
+@pytest.mark.parametrize("value", ["prod", "Production ", "staging", ""])
+def test_an_unknown_app_env_stops_the_start(value, tmp_path):
+    env = {"APP_ENV": value, "PATH": "/usr/bin:/bin", "IOC_DATABASE_URL": f"sqlite:///{tmp_path}/i.db",
+           "KPI_DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    result = subprocess.run([sys.executable, "-c", "import app"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if value.strip().lower() == "production":  # a known value, whatever the case: the key check stops it
+        assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+    else:
+        assert result.returncode != 0 and "APP_ENV" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_production_starts_with_a_strong_key_and_no_debug(tmp_path):

@@ -89,9 +89,9 @@ def test_metrics_count_requests_by_route_template_and_cache_lookups(client_as):
 
 
 def test_metrics_export_the_ingest_counters(client_as, monkeypatch):
-    import data_access.ingest as ingest
+    from data_access import operations
 
-    monkeypatch.setattr(ingest, "ingest_counters", lambda: {"accepted.reading": 41, "rejected.invalid_json": 2})
+    monkeypatch.setattr(operations, "ingest_counters", lambda: {"accepted.reading": 41, "rejected.invalid_json": 2})
     lines = _metric_lines(client_as("admin"), "ioc_ingest_messages_total")
     assert 'ioc_ingest_messages_total{result="accepted.reading"} 41.0' in lines
     assert 'ioc_ingest_messages_total{result="rejected.invalid_json"} 2.0' in lines

@@ -1,0 +1,233 @@
+"""The live feed as the benchmarks drive it (`ingest.py`, `alerts.py`): a scratch demo database,
+`manage.py ingest-mqtt` in its own process (as in production), readings published with QoS 1 at a
+steady rate, and a poller that notes when each row becomes visible.
+
+Every message carries one value and its index in its timestamp (`start` minus the index in
+milliseconds), so the poller, reading the new rows every 20 ms, knows when each message became
+visible: latency is publish → row visible (±20 ms), rate is rows per second from the first publish
+to the last row, lost = messages whose row never appeared. Every wait here has a time limit.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CITY = "chi-linh"
+
+
+def build_demo(folder: Path) -> str:
+    """Chí Linh's demo in `folder` (SQLite), made the app's databases; the IOC database's URL."""
+    from demo.build import build_city
+    from domain.city_time import utc_now
+    from tests.conftest import use_databases
+
+    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
+    use_databases(*urls)
+    build_city(CITY, seed=2022, now=utc_now())
+    return urls[0]
+
+
+def sensors(engine) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from data_access.models import Sensor
+
+    with engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(select(Sensor.id, Sensor.kind).where(Sensor.city_slug == CITY))]
+
+
+def max_reading_id(engine) -> int:
+    from sqlalchemy import func, select
+
+    from data_access.models import Reading
+
+    with engine.connect() as connection:
+        return connection.execute(select(func.max(Reading.id))).scalar() or 0
+
+
+def new_rows(engine, after_id: int) -> list[tuple[int, datetime]]:
+    from sqlalchemy import select
+
+    from data_access.models import Reading
+
+    with engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(
+            select(Reading.id, Reading.measured_at).where(Reading.id > after_id).order_by(Reading.id))]
+
+
+def ingest_values(index: int, sensor_id: str, kind: str) -> dict:
+    """The ingest benchmark's values: PM2.5 for air stations, pH for water stations."""
+    return {"pm25": 20 + index % 50} if kind == "air" else {"ph": 7.0 + (index % 10) / 20}
+
+
+class ProcessOutput:
+    """The lines a child process prints (stdout and stderr together), read by a thread of their
+    own, so waiting for a line has a time limit even when the process stays silent."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.lines: list[str] = []
+        self._condition = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            with self._condition:
+                self.lines.append(line.rstrip("\n"))
+                self._condition.notify_all()
+        with self._condition:
+            self._condition.notify_all()
+
+    def wait_for(self, predicate: Callable[[list[str]], bool], timeout: float) -> bool:
+        """True once `predicate(lines)` holds; False at the time limit or when the process ended."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while not predicate(self.lines):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
+                    return predicate(self.lines)
+                self._condition.wait(min(left, 0.5))
+            return True
+
+    def tail(self, lines: int = 5) -> str:
+        with self._condition:
+            return " | ".join(self.lines[-lines:])
+
+
+def start_process(arguments: list[str], env: dict) -> tuple[subprocess.Popen, ProcessOutput]:
+    """A `manage.py` command as its own process (unbuffered, so its lines arrive as printed)."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *arguments],
+                               env={**env, "PYTHONUNBUFFERED": "1"}, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    return process, ProcessOutput(process)
+
+
+def end_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Terminate, then kill when it does not end within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def start_ingester(ioc_url: str, broker: str, *, batch: int, links: int, options: tuple[str, ...] = (),
+                   timeout: float = 60) -> subprocess.Popen:
+    """`manage.py ingest-mqtt` once subscribed to the broker (it logs 'subscribed' once per link)."""
+    env = dict(os.environ, IOC_DATABASE_URL=ioc_url, MQTT_URL=broker)
+    process, output = start_process(["ingest-mqtt", "--client-id", f"bench-ingest-{uuid.uuid4().hex[:8]}",
+                                     "--batch", str(batch), "--links", str(links), *options], env)
+    if not output.wait_for(lambda lines: sum("subscribed" in line for line in lines) >= links, timeout):
+        end_process(process)
+        raise SystemExit(f"ingester did not subscribe within {timeout:g} s: {output.tail()}")
+    return process
+
+
+@contextmanager
+def ingester(ioc_url: str, broker: str, *, batch: int, links: int, options: tuple[str, ...] = (),
+             timeout: float = 60) -> Iterator[subprocess.Popen]:
+    """`start_ingester`, terminated on leaving."""
+    process = start_ingester(ioc_url, broker, batch=batch, links=links, options=options, timeout=timeout)
+    try:
+        yield process
+    finally:
+        end_process(process)
+
+
+@dataclass
+class FeedRun:
+    """One publishing run: when each message was published and when its row became visible."""
+    messages: int
+    published_at: list[float]
+    visible_at: dict[int, float]
+    rows: int
+    stations: list[tuple[str, str]] = field(default_factory=list)
+
+    def figures(self) -> dict:
+        visible, published_at = self.visible_at, self.published_at
+        latencies = sorted(visible[i] - sent for i, sent in enumerate(published_at) if i in visible)
+        last_visible = max(visible.values()) if visible else time.perf_counter()
+        return {
+            "messages": self.messages, "rows": self.rows, "lost": max(0, self.messages - len(visible)),
+            "rate_per_s": round(len(visible) / (last_visible - published_at[0]), 1) if published_at else None,
+            "publish_rate_per_s": round(self.messages / (published_at[-1] - published_at[0] + 1e-9), 1)
+            if published_at else None,
+            "p50_s": round(statistics.median(latencies), 3) if latencies else None,
+            "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
+        }
+
+
+def publish_and_watch(engine, broker: str, messages: int, rate: float,
+                      values: Callable[[int, str, str], dict] = ingest_values, settle_s: float = 120) -> FeedRun:
+    """Publish `messages` readings at `rate` a second (message i to station i mod n, with
+    `values(i, sensor_id, kind)`) while noting when each row shows up; waits at most `settle_s`
+    after the last publish for the rows."""
+    from domain.city_time import utc_now
+    from live.broker import QOS, make_client, parse_mqtt_url
+    from loaders.topics import READING
+
+    address = parse_mqtt_url(broker)
+    stations = sensors(engine)
+    baseline = max_reading_id(engine)
+    start = utc_now()
+    visible_at: dict[int, float] = {}
+    stop = threading.Event()
+
+    def poll() -> None:
+        """Note when each message's row first shows up (its index is in measured_at)."""
+        last = baseline
+        while not stop.is_set():
+            rows = new_rows(engine, last)
+            moment = time.perf_counter()
+            for row_id, measured_at in rows:
+                visible_at.setdefault(round((start - measured_at).total_seconds() * 1000), moment)
+                last = row_id
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    publisher = make_client(address, f"bench-pub-{uuid.uuid4().hex[:8]}")
+    publisher.max_inflight_messages_set(1000)
+    publisher.connect(address.host, address.port)
+    publisher.loop_start()
+    published_at: list[float] = []
+    try:
+        infos = []
+        first = time.perf_counter()
+        for i in range(messages):
+            ahead = first + i / rate - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
+            sensor_id, kind = stations[i % len(stations)]
+            body = json.dumps({"measured_at": (start - timedelta(milliseconds=i)).isoformat(),
+                               "values": values(i, sensor_id, kind)})
+            published_at.append(time.perf_counter())
+            infos.append(publisher.publish(READING.topic(city=CITY, sensor_id=sensor_id), body, qos=QOS))
+        acknowledged_by = time.perf_counter() + 60
+        for info in infos:
+            info.wait_for_publish(max(0.01, acknowledged_by - time.perf_counter()))
+        deadline = time.perf_counter() + settle_s
+        while time.perf_counter() < deadline and len(visible_at) < messages:
+            time.sleep(0.1)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        poller.join(30)
+        publisher.loop_stop()
+        publisher.disconnect()
+    return FeedRun(messages, published_at, dict(visible_at), max_reading_id(engine) - baseline, stations)

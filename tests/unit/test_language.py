@@ -1,0 +1,319 @@
+"""Every page in the language it was asked for, and only that language.
+
+Each page is rendered through the Flask test client the way the browser gets it: the shell, the
+page's layout from Dash's router (`?lang=`), then its callbacks as the browser fires them when
+the layout appears (and the ones their outputs trigger, a few rounds deep). Everything a user
+reads is collected: text, placeholders, titles, dropdown labels (Dash's English defaults when a
+page gives none), table columns and cells, chart titles, axes, legends and labels.
+
+- in English, no word with Vietnamese diacritics may be left, except the proper names the data
+  holds (wards, cities, stations, agencies, users), the free text operators wrote (incident
+  summaries) and source titles (kept as published);
+- in Vietnamese, none of the English UI words Dash or a forgotten label would show.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import plotly.utils
+import pytest
+
+from domain.i18n import LANG_COOKIE
+
+PAGES = ("/", "/map", "/operations", "/services", "/digital", "/targets", "/ward/14755", "/public", "/present",
+         "/admin", "/admin/import", "/admin/quality", "/admin/calendar", "/wall", "/khong-co-trang-nay", "/alerts")
+ROLE = "admin"
+VIETNAMESE = re.compile("[àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ]", re.IGNORECASE)
+# Names inside English catalog texts, kept as published: decisions and standards; and a period as
+# a Vietnamese file writes it (the import help lists the forms the importer reads).
+PUBLISHED_NAMES = ("QĐ-TTg", "QĐ-TCMT", "Quý 3/2022")
+ENGLISH_UI = re.compile(r"\b(Search|Select|Select All|Deselect All|selected|Clear search|Clear selection|"
+                        r"No options found|Loading…?|Loading\.\.\.|leader|staff|admin|Sign out|Sign in|"
+                        r"No Rows To Show|Filter(?=\.\.\.)|Page Size)\b")
+# What Dash 4 shows in a dropdown that is given no `labels` (dash/dcc/dash_core_components.js).
+DASH_DROPDOWN_LABELS = ("Select All", "Deselect All", "{num_selected} selected", "Search", "Clear search",
+                        "Clear selection", "No options found")
+# What AG Grid shows in a grid that is given no `localeText` (a few of its English defaults).
+AG_GRID_DEFAULTS = ("No Rows To Show", "Filter...", "Page Size:")
+ROUNDS = 5
+
+
+# --- a small renderer: the browser's first calls, through the test client -------------------------
+
+def _key(component_id) -> str:
+    return component_id if isinstance(component_id, str) else json.dumps(component_id, sort_keys=True,
+                                                                       separators=(",", ":"))
+
+
+def _wildcard(declared: str) -> bool:
+    """A pattern-matching id with ALL or MATCH in it (a dict id without them is one component)."""
+    return declared.startswith("{") and any(isinstance(v, list) for v in json.loads(declared).values())
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+class Page:
+    """The components of the shell and one page, by id, with the props the callbacks gave them."""
+
+    def __init__(self, client, lang: str):
+        self.client, self.lang = client, lang
+        self.components: dict[str, dict] = {}
+        self.anonymous: list[dict] = []
+        self.called: dict[str, str] = {}
+
+    def add(self, tree) -> None:
+        if isinstance(tree, list):
+            for child in tree:
+                self.add(child)
+        elif isinstance(tree, dict) and "props" in tree and "type" in tree:
+            props = tree["props"]
+            if props.get("id") is not None:
+                self.components[_key(props["id"])] = tree
+            else:
+                self.anonymous.append(tree)
+            for value in props.values():
+                self.add(value)
+
+    def matches(self, declared: str) -> list[dict]:
+        """Components whose id fits a declared id (a plain id, or a pattern with ALL/MATCH)."""
+        if not declared.startswith("{"):
+            return [self.components[declared]] if declared in self.components else []
+        if not _wildcard(declared):
+            key = _key(json.loads(declared))
+            return [self.components[key]] if key in self.components else []
+        pattern = json.loads(declared)
+        found = []
+        for component in self.components.values():
+            sent = component["props"]["id"]
+            if isinstance(sent, dict) and set(sent) == set(pattern) and all(
+                    sent[k] == v for k, v in pattern.items() if not isinstance(v, list)):
+                found.append(component)
+        return found
+
+    def dependency(self, declared: dict):
+        items = self.matches(declared["id"])
+        if not _wildcard(declared["id"]):
+            if not items:
+                return None
+            sent = json.loads(declared["id"]) if declared["id"].startswith("{") else declared["id"]
+            return {"id": sent, "property": declared["property"],
+                    "value": items[0]["props"].get(declared["property"])}
+        return [{"id": c["props"]["id"], "property": declared["property"],
+                 "value": c["props"].get(declared["property"])} for c in items]
+
+    def call(self, entry: dict, initial: bool) -> bool:
+        """Run one server callback when all it needs is on the page; True when it ran."""
+        from app import app
+
+        declared = app.callback_map[entry["output"]]
+        parts = [part for part in entry["output"].strip(".").split("...")]
+        outputs = []
+        for part in parts:
+            component, prop = part.rsplit(".", 1)
+            prop = prop.split("@")[0]
+            found = self.matches(component)
+            if not found:
+                return False
+            if _wildcard(component):
+                outputs.append([{"id": c["props"]["id"], "property": prop} for c in found])
+            else:
+                outputs.append({"id": json.loads(component) if component.startswith("{") else component,
+                                "property": prop})
+        inputs = [self.dependency(d) for d in declared["inputs"]]
+        state = [self.dependency(d) for d in declared.get("state", [])]
+        if any(value is None for value in inputs + state):
+            return False
+        signature = json.dumps([inputs], sort_keys=True, default=str)
+        if self.called.get(entry["output"]) == signature:
+            return False
+        self.called[entry["output"]] = signature
+        body = {"output": entry["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+                "inputs": inputs, "state": state, "changedPropIds": []}
+        response = self.client.post("/_dash-update-component", json=_as_json(body))
+        assert response.status_code in (200, 204), (entry["output"], response.get_data(as_text=True)[:300])
+        if response.status_code == 200:
+            for key, props in response.get_json()["response"].items():
+                for prop, value in props.items():
+                    if isinstance(value, dict) and "__dash_patch_update" in value:
+                        continue
+                    if key in self.components:
+                        self.components[key]["props"][prop] = value
+                        self.add(value)
+        return True
+
+    def settle(self) -> None:
+        """The callbacks the browser fires when the page appears, and those their outputs trigger."""
+        from app import app
+
+        server_callbacks = [entry for entry in app._callback_list
+                            if not entry.get("clientside_function") and entry.get("prevent_initial_call") is not True
+                            and "_pages_content" not in entry["output"]]
+        for _round in range(ROUNDS):
+            if not [entry for entry in server_callbacks if self.call(entry, initial=_round == 0)]:
+                return
+
+
+def routed_page(client, path: str, search: str = ""):
+    """The page content the router draws for `path` + `search`, as `client` gets it."""
+    from app import app
+
+    app._setup_server()
+    router = next(key for key in app.callback_map if "_pages_content.children" in key)
+    body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
+                                          {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "state": [], "changedPropIds": ["_pages_location.pathname"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_json()["response"]["_pages_content"]["children"]
+
+
+def render(client, path: str, lang: str) -> Page:
+    page = Page(client, lang)
+    client.set_cookie(LANG_COOKIE, lang)  # the language this browser chose last
+    shell = client.get("/_dash-layout")
+    assert shell.status_code == 200
+    page.add(shell.get_json())
+    search = f"?lang={lang}"
+    content = routed_page(client, path, search)
+    page.components["shell-url"]["props"].update(pathname=path, search=search)
+    page.components["shell-lang-select"]["props"]["value"] = lang
+    page.add(content)
+    page.settle()
+    return page
+
+
+# --- what a user reads ----------------------------------------------------------------------------
+
+FIGURE_TEXT_KEYS = {"text", "name", "ticktext", "hovertext", "y", "x"}
+TEXT_PROPS = ("children", "placeholder", "title", "label", "alt", "aria-label")
+
+
+def _strings(node, keys: set[str] | None = None, key: str | None = None):
+    """The strings of a JSON tree (only those under `keys` when given; a figure's template skipped)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name != "template":
+                yield from _strings(value, keys, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value, keys, key)
+    elif isinstance(node, str) and (keys is None or key in keys):
+        yield node
+
+
+def texts(page: Page) -> list[str]:
+    found = []
+    for component in [*page.components.values(), *page.anonymous]:
+        props, kind = component["props"], component["type"]
+        for prop in TEXT_PROPS:
+            value = props.get(prop)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                found.append(str(value))
+            elif isinstance(value, list):
+                found += [str(v) for v in value if isinstance(v, (str, int, float))]
+        if kind in ("Dropdown", "Checklist", "RadioItems"):
+            found += [str(o.get("label")) if isinstance(o, dict) else str(o) for o in props.get("options") or []
+                      if not isinstance(o, dict) or isinstance(o.get("label"), (str, int, float))]
+        if kind == "Dropdown":
+            labels = props.get("labels")
+            found += list(labels.values()) if isinstance(labels, dict) else list(DASH_DROPDOWN_LABELS)
+        if kind == "Graph" and isinstance(props.get("figure"), dict):
+            found += list(_strings(props["figure"], FIGURE_TEXT_KEYS))
+        if kind == "AgGrid":
+            found += [str(c.get("headerName")) for c in props.get("columnDefs") or []]
+            found += list(_strings(props.get("rowData")))
+            locale = (props.get("dashGridOptions") or {}).get("localeText")
+            found += list(locale.values()) if isinstance(locale, dict) else list(AG_GRID_DEFAULTS)
+        if kind == "Store":
+            found += list(_strings(props.get("data")))
+    return found
+
+
+@pytest.fixture(scope="module")
+def proper_names(demo_urls):
+    """Names the data holds, shown as they are in either language: wards, cities, stations,
+    key locations, agencies, users; operators' incident summaries; source titles; the audit
+    log's records (action codes and details are kept as written)."""
+    from sqlalchemy import select
+
+    from data_access import models as m
+    from data_access.db import connect
+    from tests.conftest import TEST_USERS, use_databases
+
+    use_databases(*demo_urls)
+    names = set(TEST_USERS.values()) | set(PUBLISHED_NAMES)
+    with connect("ioc") as connection:
+        for column in (m.Ward.name, m.City.name_vi, m.City.name_en, m.Sensor.name, m.KeyLocation.name,
+                       m.Incident.summary, m.AuditEvent.action, m.AuditEvent.detail, m.AppUser.display_name):
+            names |= set(connection.execute(select(column).distinct()).scalars())
+    with connect("kpi") as connection:
+        for column in (m.EDocument.issuing_unit, m.Target.source, m.Observation.source):
+            names |= set(connection.execute(select(column).distinct()).scalars())
+    return sorted((name for name in names if name), key=len, reverse=True)
+
+
+def vietnamese_left(strings: list[str], names: list[str]) -> list[str]:
+    """The strings that still hold a Vietnamese word once proper names are taken out."""
+    left = []
+    for text in strings:
+        rest = text
+        for name in names:
+            if name in rest:
+                rest = rest.replace(name, " ")
+        if VIETNAMESE.search(rest):
+            left.append(text)
+    return sorted(set(left))
+
+
+def english_left(strings: list[str], names: list[str]) -> list[str]:
+    left = []
+    for text in strings:
+        rest = text
+        for name in names:
+            rest = rest.replace(name, " ")
+        if ENGLISH_UI.search(rest):
+            left.append(text)
+    return sorted(set(left))
+
+
+@pytest.fixture(scope="module")
+def client(demo_urls):
+    from app import server
+    from tests.conftest import TEST_USERS, login, use_databases
+
+    use_databases(*demo_urls)
+    client = server.test_client()
+    assert login(client, TEST_USERS[ROLE]).status_code == 303
+    return client
+
+
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_in_english_has_no_vietnamese_ui_text(client, proper_names, path):
+    page = render(client, path, "en")
+    assert vietnamese_left(texts(page), proper_names) == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_in_vietnamese_has_no_english_ui_words(client, proper_names, path):
+    page = render(client, path, "vi")
+    assert english_left(texts(page), proper_names) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_login_page_follows_the_chosen_language(demo_urls, lang):
+    """Asked by the address, or remembered in the language cookie the switch writes."""
+    from app import server
+    from domain.i18n import t
+
+    by_address, by_cookie = server.test_client(), server.test_client()
+    by_cookie.set_cookie(LANG_COOKIE, lang)
+    for client, address in ((by_address, f"/login?lang={lang}"), (by_cookie, "/login")):
+        body = client.get(address).get_data(as_text=True)
+        assert f'<html lang="{lang}">' in body and t("shell.login", lang) in body
