@@ -4,15 +4,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
+# pytest-xdist workers: each builds its own demo databases and runs its own Chromium.
+TEST_WORKERS ?= 2
 
 .PHONY: run test demo live serve-prod clean screenshots lock bench-deps bench-interactions
 
 run: $(BIN)/.runtime-installed var/ioc.db var/kpi.db
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
 
+# Every test on SQLite (browser tests included), then the ones that touch the demo databases on PostgreSQL.
 test: $(BIN)/.test-installed
-	$(BIN)/python -m pytest --headless --webdriver Chrome
-	TEST_DB=postgres $(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --headless --webdriver Chrome
+	TEST_DB=postgres $(BIN)/python -m pytest -n $(TEST_WORKERS) tests/unit -q
 
 demo: $(BIN)/.runtime-installed
 	$(BIN)/python manage.py demo

@@ -748,11 +748,9 @@ def simulate_command(city: str, rate: float, duration: float | None, direct: boo
 
 
 def _simulate_direct(simulator, engine, duration, report) -> None:
-    from live.mqtt_ingest import prepare_sqlite
     from live.simulate import run
     from loaders.live_feed import IngestWriter, Registry
 
-    prepare_sqlite(engine)
     writer = IngestWriter(engine, Registry.load(engine)).start()
     try:
         run(simulator, writer.accept, duration=duration, on_second=report)

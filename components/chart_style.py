@@ -98,9 +98,22 @@ def variant_for(theme: str | None) -> str:
 
 def apply_style(figure: go.Figure, variant: str, lang: str | None) -> go.Figure:
     """Give `figure` (in place) the variant's template, the language's separators and its date labels."""
-    figure.update_layout(template=TEMPLATES[variant], separators=separators(lang))
+    set_template(figure, TEMPLATES[variant])
+    figure.update_layout(separators=separators(lang))
     _label_dates(figure, lang)
     return figure
+
+
+def set_template(figure: go.Figure, template: go.layout.Template) -> None:
+    """Assign one of our templates without validating it again: they were validated once, when
+    registered, and validating a copy for every chart cost ~20 ms of a page's render (plotly
+    assigns its own default template the same way; benchmarks/chart_style.py measures both)."""
+    layout = figure.layout
+    layout._validate = False
+    try:
+        layout.template = template
+    finally:
+        layout._validate = figure._validate
 
 
 def _as_day(value) -> date | None:

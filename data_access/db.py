@@ -9,6 +9,7 @@ init-db`, `demo`, the loaders) ask for `writable=True`: no statement timeout.
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -84,6 +85,18 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _write_ahead_log(cursor) -> None:
+    """WAL: page reads never block a writer and a writer never blocks them (in the default
+    journal a commit waits for every open read, and an export's audit line or the live feed
+    failed with "database is locked" behind busy pages). The mode stays in the file; while
+    another connection holds the file it cannot change, and the database keeps its old mode."""
+    try:
+        if cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal":
+            cursor.execute("PRAGMA synchronous=NORMAL")  # safe in WAL: a crash loses no committed page
+    except sqlite3.OperationalError:
+        pass
+
+
 def _build_engine(url: str, writable: bool) -> Engine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -104,6 +117,8 @@ def _build_engine(url: str, writable: bool) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            if writable:
+                _write_ahead_log(cursor)
             cursor.close()
 
         return engine

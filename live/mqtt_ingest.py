@@ -23,13 +23,6 @@ from loaders.live_feed import IngestWriter, Registry
 log = logging.getLogger(__name__)
 
 
-def prepare_sqlite(engine: Engine) -> None:
-    """Write-ahead logging lets the dashboards read while the ingester writes."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-
-
 class MqttIngester:
     """`links` connections share the subscription (`$share/<client_id>/…`), so the broker
     spreads messages over them: each QoS 1 link has only a small window of unacknowledged
@@ -37,7 +30,6 @@ class MqttIngester:
 
     def __init__(self, address: BrokerAddress, engine: Engine, client_id: str = "ioc-ingester",
                  flush_s: float = 0.2, max_batch: int = 2000, links: int = 1, after_batch=None):
-        prepare_sqlite(engine)
         self.address = address
         self.writer = IngestWriter(engine, Registry.load(engine), flush_s=flush_s, max_batch=max_batch,
                                    after_batch=after_batch)

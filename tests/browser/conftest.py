@@ -2,6 +2,7 @@
 chromedriver are installed; in CI their absence is a failure, not a skip."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,6 +11,16 @@ from benchmarks.chromium import CHROMIUM, chrome_options
 from tests.conftest import in_ci
 
 CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker starts its Dash servers on ports of its own (dash.testing
+    counts up from one fixed port in every process)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        from dash.testing.application_runners import BaseDashRunner
+
+        BaseDashRunner._next_port += 1000 * int(worker[2:])
 
 
 def pytest_setup_options():

@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from data_access import models as m
 from domain import periods
 from loaders.assets import CityArea, import_asset_file, load_city_area, template
+from tests.conftest import sqlite_digest
 from tests.unit.test_boundaries import VN2000_TM3_THANH_HOA
 
 CITY = "thanh-hoa"
@@ -68,9 +69,7 @@ def snapshot(urls) -> str:
     """The IOC database as bytes (SQLite) or as the rows of every table (PostgreSQL): equal = unchanged."""
     url = urls[0]
     if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        assert not Path(f"{path}-journal").exists() and not Path(f"{path}-wal").exists()
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sqlite_digest(Path(url.removeprefix("sqlite:///")))
     from data_access.db import get_engine
 
     digest = hashlib.sha256()

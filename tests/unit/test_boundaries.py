@@ -41,12 +41,10 @@ def districts_file(shared_data) -> Path:
 @pytest.fixture
 def ioc_copy(demo_urls, tmp_path):
     """A private copy of the demo IOC database, so applying boundaries leaves the session's intact."""
-    from tests.conftest import use_databases
+    from tests.conftest import copy_sqlite, use_databases
 
-    source = demo_urls[0].removeprefix("sqlite:///")
     target = tmp_path / "ioc.db"
-    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
-        original.backup(copy)
+    copy_sqlite(Path(demo_urls[0].removeprefix("sqlite:///")), target)
     use_databases(f"sqlite:///{target}", demo_urls[1])
     yield target
     use_databases(*demo_urls)

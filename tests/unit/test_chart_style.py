@@ -83,6 +83,17 @@ def test_the_shell_theme_picks_the_page_variant(theme, variant):
     assert variant_for(theme) == variant
 
 
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_styled_figure_carries_its_own_copy_of_the_whole_template(variant):
+    figure = apply_style(go.Figure(go.Bar(x=[1, 2], y=[3, 4])), variant, "vi")
+    assert figure.to_plotly_json()["layout"]["template"] == TEMPLATES[variant].to_plotly_json()
+    assert style_of(figure) == variant
+    figure.layout.template.layout.font.size = 99
+    assert TEMPLATES[variant].layout.font.size != 99, "a chart's changes must not reach the shared template"
+    with pytest.raises(ValueError):
+        figure.update_layout(title_font_size="large")  # everything but the template is still validated
+
+
 def test_a_figure_without_the_style_says_so():
     assert style_of(go.Figure()) is None
     assert style_of(go.Figure(layout={"template": "plotly_dark"})) is None

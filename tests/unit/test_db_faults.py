@@ -1,6 +1,7 @@
-"""Database faults on PostgreSQL: connections terminated by the server are replaced
+"""Database faults: on PostgreSQL, connections terminated by the server are replaced
 without a restart, a read whose connection is lost mid-way is retried, a statement
-timeout is not, and the cache answers with the last good value meanwhile."""
+timeout is not, and the cache answers with the last good value meanwhile; on SQLite,
+a writer never waits for a page read."""
 from __future__ import annotations
 
 import threading
@@ -123,3 +124,28 @@ def test_stale_while_the_database_refuses_connections_then_fresh(pg, monkeypatch
     cache.begin_request()
     fresh = panel("thanh-hoa")  # back without a restart
     assert fresh["n"] == good["n"] + 1 and not cache.served_stale()
+
+
+def test_on_sqlite_a_write_commits_while_a_page_read_is_open(tmp_path):
+    """A page's read left open (a cursor not yet drained) must not hold up a writer: in SQLite's
+    default journal the commit waited for it and failed with "database is locked" (an export's
+    audit line did, behind the page polling the export's progress)."""
+    use_databases(f"sqlite:///{tmp_path / 'ioc.db'}", f"sqlite:///{tmp_path / 'kpi.db'}")
+    try:
+        writer = db.get_engine("ioc", writable=True)
+        with writer.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE reading (value INTEGER)")
+            connection.exec_driver_sql("INSERT INTO reading VALUES " + ",".join(["(1)"] * 500))
+        with db.get_engine("ioc").connect() as page:
+            rows = page.exec_driver_sql("SELECT value FROM reading")
+            rows.fetchone()
+            started = time.monotonic()
+            with writer.begin() as connection:
+                connection.exec_driver_sql("INSERT INTO reading VALUES (2)")
+            waited = time.monotonic() - started
+            assert len(rows.fetchall()) == 499, "the open read keeps the snapshot it started with"
+        assert waited < 5, f"the commit waited {waited:.1f} s for a reader"
+        with db.get_engine("ioc").connect() as page:
+            assert page.exec_driver_sql("SELECT count(*) FROM reading").scalar() == 501
+    finally:
+        db.reset_engines()

@@ -3,9 +3,7 @@ database byte-for-byte unchanged; a clean file applies, re-importing it changes 
 a dry run changes nothing; Vietnamese numbers, periods and dates; XLSX safety; the CLI."""
 from __future__ import annotations
 
-import hashlib
 import io
-import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -28,19 +26,17 @@ def sqlite_path(url: str) -> Path:
 
 
 def dump(url: str) -> str:
-    """Digest of the database file's bytes (and proof that no journal was left behind):
-    equal digests = byte-for-byte the same database."""
-    path = sqlite_path(url)
-    assert not Path(f"{path}-journal").exists() and not Path(f"{path}-wal").exists()
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    from tests.conftest import sqlite_digest
+
+    return sqlite_digest(sqlite_path(url))
 
 
 def copy_databases(demo_urls, folder: Path) -> tuple[str, str]:
-    from tests.conftest import use_databases
+    from tests.conftest import copy_sqlite, use_databases
 
     copies = []
     for url, name in zip(demo_urls, ("ioc.db", "kpi.db")):
-        shutil.copyfile(sqlite_path(url), folder / name)
+        copy_sqlite(sqlite_path(url), folder / name)
         copies.append(f"sqlite:///{folder / name}")
     use_databases(*copies)
     return tuple(copies)
