@@ -1,14 +1,14 @@
 """Benchmark: how long the map's interactions take in a browser, from the input event to the
-last DOM change they cause, against the same project at the commit before (HEAD) in one run.
+last DOM change they cause, against the same project at another commit (HEAD) in one run.
 
-    python benchmarks/interactions.py [--reps 20] [--limit 300]
+    python benchmarks/interactions.py [--reps 20] [--limit 300] [--base HEAD]
 
 Interactions on /map (Thanh Hóa demo, default layers): ward layer toggle, metric change,
 camera status filter, ward click, city switch, language switch; each repeated `--reps`
 times. A MutationObserver in the page notes every DOM change; an interaction has ended when
 no callback request is in flight and nothing changed for 100 ms; its time is input event →
-last change (the quiet time is not counted). The peer is a `git worktree` of HEAD served the
-same way on the same databases; the worktree is removed at the end.
+last change (the quiet time is not counted). The peer is a `git worktree` of `--base` (the last
+commit, by default) served the same way on the same databases; the worktree is removed at the end.
 
 Headless Chromium (/usr/bin/chromium) through Selenium; servers on 127.0.0.1 only. Every
 browser session runs under a watchdog (benchmarks/chromium.py) that kills it at `--limit`
@@ -232,6 +232,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--limit", type=float, default=300, help="seconds a browser session may take")
     parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
+    parser.add_argument("--base", default="HEAD", help="the commit the peer is served from")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ioc-interactions-"))
@@ -251,9 +252,9 @@ def main() -> None:
         ours = run_variant("ours", ROOT, env, args.reps, args.limit)
         baseline = {}
         if not args.no_baseline:
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), "HEAD"], cwd=ROOT, check=True,
+            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.base], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            baseline = run_variant("baseline (HEAD)", worktree, env, args.reps, args.limit)
+            baseline = run_variant(f"baseline ({args.base})", worktree, env, args.reps, args.limit)
         load_after = load_average()
     finally:
         if worktree.exists():

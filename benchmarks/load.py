@@ -51,6 +51,8 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 DEMO_NOW = "2026-11-20T10:00"
 CITY = "thanh-hoa"
 REQUEST_TIMEOUT_S = 10.0
+# The peer of the serving benchmarks: the same app with no cache and one sync worker.
+PEER_ENV = {"REDIS_URL": "", "CACHE_ENABLED": "0", "WEB_WORKERS": "1", "WEB_THREADS": "1"}
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
@@ -87,6 +89,14 @@ def drop_databases(names: list[str]) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         for name in names:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def tear_down(servers: list, names: list[str]) -> None:
+    """Stop every server a run started, drop its databases and empty its Redis keys."""
+    for server in servers:
+        server.stop()
+    drop_databases(names)
+    clear_redis()
 
 
 def clear_redis() -> None:
@@ -428,17 +438,13 @@ def main() -> None:
         rss = ours.rss_mb()
         print(f"ours: {len(rss)} workers, RSS {rss} MB", flush=True)
         ours.stop()
-        peer = start_server("peer", {**urls, "REDIS_URL": "", "CACHE_ENABLED": "0", "WEB_WORKERS": "1",
-                                     "WEB_THREADS": "1"}, folder)
+        peer = start_server("peer", {**urls, **PEER_ENV}, folder)
         servers.append(peer)
         peer_cookie = sign_in(peer.base, "lanhdao", password)
         peer_results = measure(peer, peer_cookie, peer_counts, args.poll, args.duration, with_metrics=False)
         peer.stop()
     finally:
-        for server in servers:
-            server.stop()
-        drop_databases(names)
-        clear_redis()
+        tear_down(servers, names)
     headline = ours_results.get("1000") or ours_results[str(counts[-1])]
     ours_rps, peer_rps = ours_results["saturation"]["rps"], peer_results["saturation"]["rps"]
     if peer_rps:

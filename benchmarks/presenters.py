@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import (  # noqa: E402
     CITY,
+    PEER_ENV,
     PYTHON,
     REDIS_URL,
     REQUEST_TIMEOUT_S,
@@ -50,9 +51,9 @@ from benchmarks.load import (  # noqa: E402
     create_databases,
     dependencies,
     drain,
-    drop_databases,
     sign_in,
     start_server,
+    tear_down,
 )
 
 PAGES = ("services", "digital")
@@ -192,16 +193,12 @@ def main() -> None:
         ours.stop()
         peer_result = None
         if not args.no_peer:
-            peer = start_server("peer", {**urls, "REDIS_URL": "", "CACHE_ENABLED": "0", "WEB_WORKERS": "1",
-                                         "WEB_THREADS": "1"}, folder)
+            peer = start_server("peer", {**urls, **PEER_ENV}, folder)
             servers.append(peer)
             peer_result = measure(peer, presenters, password, args.changes, args.think)
             peer.stop()
     finally:
-        for server in servers:
-            server.stop()
-        drop_databases(names)
-        clear_redis()
+        tear_down(servers, names)
     peer_p95 = peer_result["p95_s"] if peer_result else None
     speedup = round(peer_p95 / ours_result["p95_s"], 1) if peer_p95 and ours_result["p95_s"] else None
     print(json.dumps({"presenters": args.presenters, "presenters_p95_s": ours_result["p95_s"],
