@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, in_ci, on_postgres
+from tests.conftest import PROJECT_ROOT, in_ci
 from tests.unit.test_ingest import _broker_up
 
 KEYS = {"ingest_rate_per_s", "ingest_rate_no_rules_per_s", "alert_p95_s", "duplicates", "lost", "loadavg"}
@@ -18,8 +18,6 @@ KEYS = {"ingest_rate_per_s", "ingest_rate_no_rules_per_s", "alert_p95_s", "dupli
 
 @pytest.fixture
 def broker_up() -> None:
-    if on_postgres():
-        pytest.skip("the benchmark builds its own SQLite database; covered by the SQLite pass")
     if not _broker_up():
         if in_ci():
             pytest.fail("Mosquitto is not reachable at 127.0.0.1:1883; CI must run the broker tests")
