@@ -153,9 +153,10 @@ def layer_columns(layer: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[s
     return spec.categories, spec.texts, spec.times
 
 
-@cached()
+@cached(shared=True)
 def packed_layer(city: str, layer: str) -> tuple[bytes, str]:
-    """The layer as gzipped columnar JSON, and its ETag."""
+    """The layer as gzipped columnar JSON (geo/packing.py), and its ETag. The same for every role
+    (the API checks the layer's access level first), so one copy serves all and can be warmed ahead."""
     raw = json.dumps(pack_points(map_layers.layer_points(city, layer), *layer_columns(layer)),
                      separators=(",", ":")).encode()
     return gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:32]

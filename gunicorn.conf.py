@@ -62,6 +62,19 @@ def post_fork(_server, _worker):
     db.forget_engines_after_fork()
 
 
+def post_worker_init(worker):
+    """Before a worker takes requests: its first request, made by itself, and the map's layers kept
+    warm (serving/warmup.py), so no visitor builds them.
+
+    Dash finishes setting up (the paths of its scripts) on a process's first request, without a
+    lock: requests arriving meanwhile on the worker's other threads get a 404 for the renderer,
+    and the page stays blank. This request finishes it before the worker accepts any."""
+    from serving.warmup import start_keep_warm
+
+    worker.wsgi.test_client().get("/healthz")
+    start_keep_warm()
+
+
 def child_exit(_server, worker):
     from prometheus_client import multiprocess
 

@@ -176,6 +176,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SSO_GROUPS_HEADER", "X-Forwarded-Groups", "Header with the user's groups (comma-separated)."),
     Setting("SSO_GROUP_ROLES", "", "group:role pairs, e.g. ioc-admins:admin,ioc-leaders:leader."),
     Setting("CACHE_TTL", "300", "Seconds a query result stays cached.", check=_integer(0)),
+    Setting("MAP_WARM_S", "10",
+            "Seconds between looks of each gunicorn worker's warm-up thread at the map's point layers "
+            "(rebuilt ahead of visitors after an import or when they expire); 0 = off.", check=_integer(0, 3600)),
     Setting("MQTT_URL", "mqtt://127.0.0.1:1883",
             "MQTT broker of the live event feed (`manage.py ingest-mqtt`, `simulate`); mqtts:// for TLS.", check=_url("mqtt", "mqtts")),
     Setting("WALL_VIEWS", "overview,map,targets,operations",

@@ -205,6 +205,18 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
     }
 
     const EMPTY = {type: "FeatureCollection", features: []};
+    /* Supercluster sums each cluster's points against it (`down`) while it builds the index. */
+    const CLUSTER_SUMS = {
+        map: function (properties) { return {down: properties.down ? 1 : 0}; },
+        reduce: function (sums, properties) { sums.down += properties.down; },
+    };
+
+    /* The layer's cluster options as drawn, with CLUSTER_SUMS: once added, the same object again
+       (a new one would make dash-leaflet build the index anew). */
+    function withSums(options) {
+        if (options && options.map === CLUSTER_SUMS.map) { return options; }
+        return Object.assign({}, options || {}, CLUSTER_SUMS);
+    }
     /* What updateLayers handed each layer last (and the counts), for the config they were made with:
        an input that does not concern a layer leaves it alone (no re-clustering). */
     let handed = {config: null, layers: {}, counts: null};
@@ -286,14 +298,11 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                                            fillOpacity: 0.9, renderer: canvas()});
         },
 
-        clusterToLayer: function (feature, latlng, index) {
+        /* A cluster's `down` is summed by the index as it is built (CLUSTER_SUMS), not by walking
+           its leaves at every draw (170,000 leaves at a province's first view). */
+        clusterToLayer: function (feature, latlng) {
             const count = feature.properties.point_count;
-            const leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
-            let down = 0;
-            for (let i = 0; i < leaves.length; i++) {
-                if (leaves[i].properties.down) { down++; }
-            }
-            const share = leaves.length ? down / leaves.length : 0;
+            const share = count ? (feature.properties.down || 0) / count : 0;
             const level = share >= 0.1 ? "bad" : (share >= 0.04 ? "warn" : "ok");
             const size = count < 100 ? 34 : (count < 1000 ? 42 : 50);
             const decimal = (config().number || {}).decimal || ",";
@@ -309,17 +318,31 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             return marker;
         },
 
+        /* Clientside callback: start fetching the shown point layers as soon as the page is drawn
+           or the city changes, while the page still waits for the map's config (`load` keeps the
+           promise that updateLayers then takes up). Only layers drawn on this page: the role may
+           see them. */
+        prefetch: function (city, layers, layerIds) {
+            const present = (layerIds || []).map(function (id) { return id.layer; });
+            (layers || []).forEach(function (layer) {
+                if (city && present.indexOf(layer) >= 0) { load(city, layer).catch(function () {}); }
+            });
+            return window.dash_clientside.no_update;
+        },
+
         /* Clientside callback: (re)build the point layers an input concerns from the cached decoded
-           data, and their counts. The outputs are the page's point layers (pattern ALL) and the
-           counts; the filters' values follow the fixed inputs in the order config.filters names
-           them. The city is the config's: its ward names and layers arrive together. */
+           data, and their counts. The outputs are the page's point layers (pattern ALL: data and
+           cluster options) and the counts; the filters' values follow the fixed inputs in the order
+           config.filters names them, then the layers' cluster options as the page drew them. The
+           city is the config's: its ward names and layers arrive together. */
         updateLayers: function (mapConfig, layers, ward) {
             if (!mapConfig) { throw window.dash_clientside.PreventUpdate; }
             window.iocMap.config = mapConfig;
             if (handed.config !== mapConfig) { handed = {config: mapConfig, layers: {}, counts: null}; }
             const outputs = window.dash_clientside.callback_context.outputs_list[0];
             const filters = {ward: ward || null};
-            const values = Array.prototype.slice.call(arguments, 3);
+            const values = Array.prototype.slice.call(arguments, 3, 3 + mapConfig.filters.length);
+            const drawnOptions = arguments[3 + mapConfig.filters.length] || [];
             mapConfig.filters.forEach(function (name, i) { filters[name] = values[i] || []; });
             const names = mapConfig.ward_names || {};
             const city = mapConfig.city;
@@ -348,11 +371,16 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                     counts[shownLayers[i]] = result.count;
                     return result.same ? window.dash_clientside.no_update : result.collection;
                 });
+                const options = results.map(function (result, i) {
+                    const layer = shownLayers[i];
+                    return result.same || !layerConfig(layer).clustered ? window.dash_clientside.no_update
+                        : withSums(drawnOptions[i]);
+                });
                 const countKey = JSON.stringify(counts);
                 const block = countKey === handed.counts ? window.dash_clientside.no_update
                     : countsBlock(mapConfig, counts);
                 handed.counts = countKey;
-                return [collections, block];
+                return [collections, options, block];
             });
         },
 

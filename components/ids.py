@@ -51,6 +51,7 @@ MAP_COUNTS = "map-counts"
 MAP_LEGEND = "map-legend"
 MAP_SIDE = "map-side"
 MAP_URL_SINK = "map-url-sink"
+MAP_PREFETCH = "map-prefetch"  # store the layer prefetch writes nothing to (a callback needs an output on the page)
 MAP_TITLE = "map-title"
 
 WARD_BODY = "ward-body"

@@ -3,7 +3,8 @@
 `@cached(ttl)` memoises a read-only data-access function. The key is the function,
 its arguments (city, period, ward, language... whatever the function takes) and the
 scope the security layer sets: the role of the request, so a public screen never gets
-an answer computed for staff.
+an answer computed for staff. A function declared `shared` (its answer is the same for every
+role, its callers check access first) has one value for all.
 
 - Backend: Redis when REDIS_URL is set (one copy for all workers and hosts), else an
   in-process cache. Fail-open: when Redis errs, it is left alone for a few seconds
@@ -265,8 +266,8 @@ def _lock_for(key: str) -> threading.Lock:
         return lock
 
 
-def _key(name: str, args: tuple, kwargs: dict) -> str:
-    raw = pickle.dumps((name, _scope(), args, sorted(kwargs.items())), protocol=4)
+def _key(name: str, args: tuple, kwargs: dict, shared: bool = False) -> str:
+    raw = pickle.dumps((name, "" if shared else _scope(), args, sorted(kwargs.items())), protocol=4)
     return f"{name}:{hashlib.sha256(raw).hexdigest()[:32]}"
 
 
@@ -279,8 +280,11 @@ def _lock_ttl_ms() -> int:
     return settings.get_int("QUERY_TIMEOUT_MS") + 5000
 
 
-def cached(ttl: int | None = None) -> Callable:
-    """Memoise a read-only data-access function for `ttl` seconds (default CACHE_TTL)."""
+def cached(ttl: int | None = None, shared: bool = False) -> Callable:
+    """Memoise a read-only data-access function for `ttl` seconds (default CACHE_TTL).
+
+    `shared`: one value for every role, for a function whose answer does not depend on who asks
+    and whose callers check access first (the map's packed layers: computed once, warmed ahead)."""
     def decorate(function: Callable) -> Callable:
         name = f"{function.__module__}.{function.__qualname__}"
 
@@ -289,7 +293,7 @@ def cached(ttl: int | None = None) -> Callable:
             if settings.get("CACHE_ENABLED").strip() == "0":
                 return read_with_retries(function, *args, **kwargs)
             check_generation()
-            key = _key(name, args, kwargs)
+            key = _key(name, args, kwargs, shared)
             store = _store()
             found, value = _lookup(store, key)
             if found:

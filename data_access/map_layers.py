@@ -46,9 +46,11 @@ def layer_points(city: str, layer: str) -> pd.DataFrame:
 
 
 def _frame(which: str, query) -> pd.DataFrame:
+    """The query's rows as a frame. Rows go in as plain tuples: pandas probes each SQLAlchemy
+    Row for attributes it lacks, which costs half the read at province scale (170,000 rows)."""
     with connect(which) as connection:
         result = connection.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 @point_query

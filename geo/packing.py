@@ -7,13 +7,11 @@ decodes them.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 SCALE = 100_000
-_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+_DIGITS = "0123456789"
 
 
 def _deltas(values: np.ndarray) -> list[int]:
@@ -21,15 +19,17 @@ def _deltas(values: np.ndarray) -> list[int]:
 
 
 def _pack_text(values: pd.Series) -> dict:
-    """Ids like '380-S000123' share a prefix: send the numbers as deltas, else the strings."""
-    strings = ["" if pd.isna(v) else str(v) for v in values]
-    matches = [_NUMBERED.match(s) for s in strings]
-    if strings and all(matches):
-        prefixes = {m.group(1) for m in matches}
-        widths = {len(m.group(2)) for m in matches}
-        if len(prefixes) == 1 and len(widths) == 1:
-            numbers = np.array([int(m.group(2)) for m in matches])
-            return {"prefix": prefixes.pop(), "width": widths.pop(), "delta": _deltas(numbers)}
+    """Ids like '380-S000123' share a prefix: send the numbers as deltas, else the strings.
+    The number is the trailing run of digits (str.rstrip, not a regular expression: 170,000 ids
+    are packed on the first map visit after a change)."""
+    strings = values.astype("string").fillna("").tolist()
+    prefixes = {text.rstrip(_DIGITS) for text in strings}
+    if strings and len(prefixes) == 1:
+        prefix = prefixes.pop()
+        widths = {len(text) - len(prefix) for text in strings}
+        if len(widths) == 1 and widths != {0}:
+            numbers = np.array([text[len(prefix):] for text in strings]).astype(np.int64)
+            return {"prefix": prefix, "width": widths.pop(), "delta": _deltas(numbers)}
     return {"values": strings}
 
 

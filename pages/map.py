@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, callback, clientside_callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import has_request_context
 
 import settings
@@ -120,7 +120,7 @@ def layout(**query) -> html.Div:
                             attributionControl=bool(tile_url), className="big-map"), className="panel"),
             html.Div([html.Div(id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
         ], className="map-page"),
-        dcc.Store(id=ids.MAP_CONFIG), dcc.Store(id=ids.MAP_LANG, data=lang),
+        dcc.Store(id=ids.MAP_CONFIG), dcc.Store(id=ids.MAP_LANG, data=lang), dcc.Store(id=ids.MAP_PREFETCH),
         html.Div(id=ids.MAP_URL_SINK),
     ])
 
@@ -216,11 +216,19 @@ def _as_of_line(period: periods.Period, lang: str) -> html.P:
 # The filters' values follow the other inputs, in registry order (the config lists their names).
 FILTER_INPUTS = [Input(filter_id(item.name), "value") for item in registry.FILTERS]
 
+POINT_LAYERS = {"type": ids.MAP_POINT_LAYER, "layer": ALL}
+
 clientside_callback(
     "window.iocMap.updateLayers",
-    Output({"type": ids.MAP_POINT_LAYER, "layer": ALL}, "data"), Output(ids.MAP_COUNTS, "children"),
+    Output(POINT_LAYERS, "data"), Output(POINT_LAYERS, "superClusterOptions"), Output(ids.MAP_COUNTS, "children"),
     Input(ids.MAP_CONFIG, "data"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), *FILTER_INPUTS,
+    State(POINT_LAYERS, "superClusterOptions"),
 )
+
+# The layers' data is asked for as soon as the page is drawn, beside the server's `load_city`
+# (which updateLayers waits for), and again at once on a city switch.
+clientside_callback("window.iocMap.prefetch", Output(ids.MAP_PREFETCH, "data"), Input(ids.CITY_SELECT, "value"),
+                    Input(ids.MAP_LAYERS, "value"), State(POINT_LAYERS, "id"))
 
 clientside_callback(
     "window.iocMap.syncUrl",

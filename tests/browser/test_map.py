@@ -70,6 +70,24 @@ def test_clusters_add_up_and_filters_match_the_database(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def test_cluster_rings_show_the_share_of_cameras_down(dash_duo, app):
+    """Each cluster's title says its count and its share offline or in maintenance (summed by the
+    index as it is built): over all clusters, count × share adds up to the database's cameras down."""
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map?layers=security")
+    total, down = db_count(), db_count(statuses=["offline", "maintenance"])
+    assert wait_for_count(dash_duo, total) == total
+    titles = dash_duo.driver.execute_script("""
+        return Array.from(document.querySelectorAll('.big-map .marker-cluster'), m => m.getAttribute('title'));""")
+    shares = [(int(title.split(" ")[0]), int(title.split(" · ")[1].split("%")[0])) for title in titles]
+    singles = len(dash_duo.find_elements(".big-map .point-marker"))
+    estimate = sum(count * percent / 100 for count, percent in shares)
+    assert any(percent > 0 for _, percent in shares)
+    # each share is rounded to a whole percent; single markers (not in a cluster) may be down too
+    assert abs(estimate - down) <= 0.005 * total + singles + 1, (estimate, down)
+    assert dash_duo.get_logs() == []
+
+
 def test_url_state_is_restored(dash_duo, app):
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, "/map?layers=security,wards&status=offline&metric=open_incidents&ward=14755&bogus=1")

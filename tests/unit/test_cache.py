@@ -108,6 +108,24 @@ def test_keys_differ_by_role(backend, monkeypatch):
     assert answer("thanh-hoa") == "public view of thanh-hoa"
     assert calls.count == 3
 
+def test_a_shared_function_has_one_value_for_every_role(backend, monkeypatch):
+    """Declared shared: computed once whoever asks first, warm-up (no request) included."""
+    calls = Calls()
+    role = {"now": ""}
+    monkeypatch.setattr(cache, "_scope", lambda: role["now"])
+
+    def layer(city: str) -> str:
+        calls(city, "")
+        return f"points of {city}"
+    layer.__qualname__ = f"layer_{uuid.uuid4().hex[:8]}"
+    layer = cache.cached(shared=True)(layer)
+    for role["now"] in ("", "staff", "leader", "admin"):
+        assert layer("thanh-hoa") == "points of thanh-hoa"
+    assert calls.count == 1
+    layer("nam-dinh")
+    assert calls.count == 2
+
+
 
 def test_the_request_role_is_part_of_the_key():
     """The security layer's scope: a public request and a staff request make different keys."""

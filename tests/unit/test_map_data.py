@@ -66,6 +66,23 @@ def test_packing_round_trip():
     assert (back["seen"].dropna() == frame["seen"].dropna().dt.floor("min").dt.tz_localize("UTC")).all()
 
 
+@pytest.mark.parametrize("texts, numbered", [
+    (["38-C0000001", "38-C0000002", "38-C0000010"], True),   # one prefix, one width: numbers
+    (["12", "07", "99"], True),                               # digits only: an empty prefix
+    (["38-C01", "38-C001"], False),                           # widths differ: zero padding would be lost
+    (["38-C01", "39-C02"], False),                            # prefixes differ
+    (["38-C01", None], False),                                # a missing id
+    (["Chợ 1", "Chợ 2", "Chợ"], False),                       # one without a number
+    (["", ""], False),                                        # nothing to number
+    (["A٣", "A٤"], False),                                    # non-ASCII digits stay text
+])
+def test_text_packing_keeps_every_id(texts, numbered):
+    frame = pd.DataFrame({"lon": [105.0] * len(texts), "lat": [19.0] * len(texts), "id": texts})
+    packed = pack_points(frame, texts=("id",))
+    assert ("prefix" in packed["text"]["id"]) is numbered
+    assert list(unpack_points(json.loads(json.dumps(packed)))["id"]) == ["" if t is None else t for t in texts]
+
+
 @pytest.mark.parametrize("values, classes, expected", [
     ([1, 2, 3, 4, 5], 5, [1.8, 2.6, 3.4, 4.2, 5.0]),
     ([None, None], 5, []),

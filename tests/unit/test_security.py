@@ -586,8 +586,8 @@ def test_cache_keys_include_the_role(client_as):
     seen = []
     original = cache._key
 
-    def spy(name, args, kwargs):
-        key = original(name, args, kwargs)
+    def spy(name, args, kwargs, shared=False):
+        key = original(name, args, kwargs, shared)
         seen.append((cache._scope(), key))
         return key
 

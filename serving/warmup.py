@@ -1,0 +1,56 @@
+"""Warm the map's point layers ahead of the visitors.
+
+Packing a province's 170,000 cameras for the browser takes about a second; without
+this, the first visitor after a worker starts, after an import (the cache generation
+changes) or after CACHE_TTL pays it on the map's critical path. Each gunicorn worker
+(gunicorn.conf.py `post_worker_init`) runs one daemon thread that asks for every city's
+every point layer every MAP_WARM_S seconds: a cache hit costs nothing, a miss is
+rebuilt here. The packed layers are one value for all roles (`cached(shared=True)`),
+so one build serves everyone, and with Redis one worker builds for all.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import settings
+from api import packed_layer
+from data_access.db import DatabaseUnavailable
+from data_access.places import list_cities
+from domain import map_layers as registry
+
+log = logging.getLogger(__name__)
+
+
+def warm_map_layers() -> int:
+    """Ask for every city's every point layer once (hits are free); how many layers there are."""
+    count = 0
+    for city in list_cities():
+        for layer in registry.POINT_LAYERS:
+            packed_layer(city["slug"], layer.name)
+            count += 1
+    return count
+
+
+def _keep_warm(interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            count = warm_map_layers()
+            log.debug("map layers warm: %d in %.2f s", count, time.monotonic() - started)
+        except DatabaseUnavailable as exc:
+            log.warning("map warm-up: %s", exc)
+        except Exception:  # noqa: BLE001 - the thread must outlive any one failure; logged with its stack
+            log.exception("map warm-up failed")
+        stop.wait(interval)
+
+
+def start_keep_warm(interval: float | None = None) -> threading.Event | None:
+    """Start the warm-up thread (first round at once); the event that stops it, or None when MAP_WARM_S is 0."""
+    interval = settings.get_int("MAP_WARM_S") if interval is None else interval
+    if interval <= 0:
+        return None
+    stop = threading.Event()
+    threading.Thread(target=_keep_warm, args=(interval, stop), name="map-warm-up", daemon=True).start()
+    return stop

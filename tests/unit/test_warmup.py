@@ -1,0 +1,70 @@
+"""The map's point layers are warmed by each worker's thread, so no visitor packs them."""
+from __future__ import annotations
+
+import threading
+import time
+
+from data_access import cache, map_layers
+from data_access.db import DatabaseUnavailable
+from data_access.places import list_cities
+from domain import map_layers as registry
+from serving import warmup
+
+
+def _count_packing(monkeypatch) -> list[tuple[str, str]]:
+    packed = []
+    real = map_layers.layer_points
+
+    def counting(city: str, layer: str):
+        packed.append((city, layer))
+        return real(city, layer)
+    monkeypatch.setattr(map_layers, "layer_points", counting)
+    return packed
+
+
+def _wait_for(condition, limit: float = 30) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the warm-up thread did not get there in time"
+        time.sleep(0.05)
+
+
+def test_after_the_warm_up_a_visitor_of_any_role_gets_the_layer_without_packing(client_as, monkeypatch):
+    cache.clear()
+    packed = _count_packing(monkeypatch)
+    count = warmup.warm_map_layers()
+    assert count == len(list_cities()) * len(registry.POINT_LAYERS)
+    assert len(packed) == count
+    for role in ("staff", "leader", "admin"):
+        response = client_as(role).get("/api/v1/map/thanh-hoa/security")
+        assert response.status_code == 200
+    assert len(packed) == count
+
+
+def test_the_thread_rebuilds_what_an_import_dropped_and_outlives_an_outage(demo_db, monkeypatch):
+    cache.clear()
+    packed = _count_packing(monkeypatch)
+    down = {"rounds": 1}
+    real = warmup.packed_layer
+
+    def flaky(city: str, layer: str):
+        if down["rounds"]:
+            down["rounds"] -= 1
+            raise DatabaseUnavailable("IOC database not available")
+        return real(city, layer)
+    monkeypatch.setattr(warmup, "packed_layer", flaky)
+    stop = warmup.start_keep_warm(0.05)
+    try:
+        layers = len(list_cities()) * len(registry.POINT_LAYERS)
+        _wait_for(lambda: len(packed) >= layers)
+        assert any(t.name == "map-warm-up" and t.daemon for t in threading.enumerate())
+        built = len(packed)
+        cache._local.drop_fresh()  # what a changed cache generation does
+        _wait_for(lambda: len(packed) >= built + layers)
+    finally:
+        stop.set()
+
+
+def test_map_warm_s_zero_turns_it_off(monkeypatch):
+    monkeypatch.setenv("MAP_WARM_S", "0")
+    assert warmup.start_keep_warm() is None
