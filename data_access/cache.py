@@ -94,6 +94,9 @@ class _LocalStore:
         envelope = self._part(key).get(key)
         return (True, envelope[0]) if envelope is not None else (False, None)
 
+    def has(self, key: str) -> bool:
+        return self._part(key).has(key)
+
     def set(self, key: str, value: Any, ttl: int, stale_ttl: int) -> None:
         self.fresh.set("v:" + key, (value,), timeout=ttl)
         self.last_good.set("s:" + key, (value,), timeout=stale_ttl)
@@ -126,6 +129,9 @@ class _RedisStore:
     def get(self, key: str) -> tuple[bool, Any]:
         raw = self.client.get(self.prefix + key)
         return (True, pickle.loads(raw)) if raw is not None else (False, None)
+
+    def has(self, key: str) -> bool:
+        return bool(self.client.exists(self.prefix + key))
 
     def set(self, key: str, value: Any, ttl: int, stale_ttl: int) -> None:
         raw = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -302,7 +308,20 @@ def cached(ttl: int | None = None, shared: bool = False) -> Callable:
             with _lock_for(key):
                 return _fill(store, key, name, ttl, function, args, kwargs)
 
+        def warm(*args: Any, **kwargs: Any) -> bool:
+            """Compute the value unless a fresh one is stored, without fetching it (a warm-up's
+            look at a megabyte-sized value costs one EXISTS); True when it computed."""
+            if settings.get("CACHE_ENABLED").strip() == "0":
+                return False
+            check_generation()
+            store = _store()
+            if _safe(store, "reading", lambda: store.has("v:" + _key(name, args, kwargs, shared)), False):
+                return False
+            wrapper(*args, **kwargs)
+            return True
+
         wrapper.uncached = function
+        wrapper.warm = warm
         return wrapper
     return decorate
 

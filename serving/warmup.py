@@ -3,10 +3,11 @@
 Packing a province's 170,000 cameras for the browser takes about a second; without
 this, the first visitor after a worker starts, after an import (the cache generation
 changes) or after CACHE_TTL pays it on the map's critical path. Each gunicorn worker
-(gunicorn.conf.py `post_worker_init`) runs one daemon thread that asks for every city's
-every point layer every MAP_WARM_S seconds: a cache hit costs nothing, a miss is
-rebuilt here. The packed layers are one value for all roles (`cached(shared=True)`),
-so one build serves everyone, and with Redis one worker builds for all.
+(gunicorn.conf.py `post_worker_init`) runs one daemon thread that looks at every city's
+every point layer every MAP_WARM_S seconds: a layer in the cache costs a look (not a
+read), a missing one is built here. The packed layers are one value for all roles
+(`cached(shared=True)`), so one build serves everyone, and with Redis one worker builds
+for all.
 """
 from __future__ import annotations
 
@@ -24,21 +25,17 @@ log = logging.getLogger(__name__)
 
 
 def warm_map_layers() -> int:
-    """Ask for every city's every point layer once (hits are free); how many layers there are."""
-    count = 0
-    for city in list_cities():
-        for layer in registry.POINT_LAYERS:
-            packed_layer(city["slug"], layer.name)
-            count += 1
-    return count
+    """Build every city's every point layer that is not in the cache; how many it built."""
+    return sum(packed_layer.warm(city["slug"], layer.name) for city in list_cities() for layer in registry.POINT_LAYERS)
 
 
 def _keep_warm(interval: float, stop: threading.Event) -> None:
     while not stop.is_set():
         started = time.monotonic()
         try:
-            count = warm_map_layers()
-            log.debug("map layers warm: %d in %.2f s", count, time.monotonic() - started)
+            built = warm_map_layers()
+            if built:
+                log.info("map warm-up: %d layers built in %.2f s", built, time.monotonic() - started)
         except DatabaseUnavailable as exc:
             log.warning("map warm-up: %s", exc)
         except Exception:  # noqa: BLE001 - the thread must outlive any one failure; logged with its stack

@@ -127,6 +127,21 @@ def test_a_shared_function_has_one_value_for_every_role(backend, monkeypatch):
 
 
 
+def test_warm_computes_only_what_is_missing_and_reads_nothing(backend, monkeypatch):
+    calls = Calls()
+    panel = _decorated(calls)
+    store = cache._store()
+    reads = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda key: reads.append(key) or real_get(key))
+    assert panel.warm("thanh-hoa", "2022") is True
+    assert calls.count == 1
+    reads.clear()
+    assert panel.warm("thanh-hoa", "2022") is False
+    assert calls.count == 1 and reads == []  # a look, not a read of the value
+    assert panel("thanh-hoa", "2022")["computed"] == 1  # what warm made is what callers get
+
+
 def test_the_request_role_is_part_of_the_key():
     """The security layer's scope: a public request and a staff request make different keys."""
     from flask import g

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from data_access import cache, map_layers
 from data_access.db import DatabaseUnavailable
@@ -39,6 +40,7 @@ def test_after_the_warm_up_a_visitor_of_any_role_gets_the_layer_without_packing(
         response = client_as(role).get("/api/v1/map/thanh-hoa/security")
         assert response.status_code == 200
     assert len(packed) == count
+    assert warmup.warm_map_layers() == 0  # all there: nothing built again
 
 
 def test_the_thread_rebuilds_what_an_import_dropped_and_outlives_an_outage(demo_db, monkeypatch):
@@ -47,12 +49,12 @@ def test_the_thread_rebuilds_what_an_import_dropped_and_outlives_an_outage(demo_
     down = {"rounds": 1}
     real = warmup.packed_layer
 
-    def flaky(city: str, layer: str):
+    def flaky(city: str, layer: str) -> bool:
         if down["rounds"]:
             down["rounds"] -= 1
             raise DatabaseUnavailable("IOC database not available")
-        return real(city, layer)
-    monkeypatch.setattr(warmup, "packed_layer", flaky)
+        return real.warm(city, layer)
+    monkeypatch.setattr(warmup, "packed_layer", SimpleNamespace(warm=flaky))
     stop = warmup.start_keep_warm(0.05)
     try:
         layers = len(list_cities()) * len(registry.POINT_LAYERS)
