@@ -29,8 +29,9 @@ live: $(BIN)/.runtime-installed var/ioc.db
 screenshots: $(BIN)/.test-installed
 	$(BIN)/python benchmarks/screenshots.py
 
-# The map's interactions, input → last DOM change, against the previous commit (git worktree of HEAD).
-bench-interactions: $(BIN)/.test-installed
+# Interactions (input → last DOM change) and page loads against the previous commit (git worktree
+# of HEAD), then the fifty-presenter meeting (PostgreSQL and Redis, as benchmarks/presenters.py).
+bench-interactions: bench-deps
 	$(BIN)/python benchmarks/interactions.py
 
 serve-prod: $(BIN)/.runtime-installed

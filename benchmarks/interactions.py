@@ -1,14 +1,27 @@
-"""Benchmark: how long the map's interactions take in a browser, from the input event to the
-last DOM change they cause, against the same project at another commit (HEAD) in one run.
+"""Benchmark: how long the dashboard's interactions and page loads take in a browser, against
+the same project at another commit (HEAD) in one run, and the fifty-presenter meeting.
 
-    python benchmarks/interactions.py [--reps 20] [--limit 300] [--base HEAD]
+    python benchmarks/interactions.py [--reps 20] [--page-runs 3] [--limit 300] [--base HEAD]
+                                      [--no-baseline] [--no-presenters]
 
-Interactions on /map (Thanh Hóa demo, default layers): ward layer toggle, metric change,
-camera status filter, ward click, city switch, language switch; each repeated `--reps`
-times. A MutationObserver in the page notes every DOM change; an interaction has ended when
-no callback request is in flight and nothing changed for 100 ms; its time is input event →
-last change (the quiet time is not counted). The peer is a `git worktree` of `--base` (the last
-commit, by default) served the same way on the same databases; the worktree is removed at the end.
+Interactions, each repeated `--reps` times, from the input event to the last DOM change they
+cause: on /map (Thanh Hóa demo, default layers) ward layer toggle, metric change, camera status
+filter, ward click, city switch, language switch; on /services the period (another one of the
+dropdown), the period kind (year ↔ quarter) and the comparison; on / (overview) the year. A
+MutationObserver in the page notes every DOM change; an interaction has ended when no callback
+request is in flight and nothing changed for 100 ms; its time is input event → last change (the
+quiet time is not counted).
+
+Page loads of /, /map, /services and /operations, `--page-runs` times each: a fresh browser
+(signed in, its cache emptied) opens the page (first), then opens it again (repeat, the browser's
+cache warm); the time is navigation → the last DOM change before the page's content is there,
+nothing is in flight and nothing changed for 300 ms.
+
+The peer is a `git worktree` of `--base` (the last commit, by default) served the same way on the
+same databases; the worktree is removed at the end. Both are served by gunicorn as the README
+runs it (`gunicorn.conf.py`, 2 workers of 4 threads). Unless `--no-presenters`, the meeting of
+`benchmarks/presenters.py` (50 presenters, PostgreSQL and Redis, our side only) runs last and
+gives `presenters_p95_s`.
 
 Headless Chromium (/usr/bin/chromium) through Selenium; servers on 127.0.0.1 only. Every
 browser session runs under a watchdog (benchmarks/chromium.py) that kills it at `--limit`
@@ -89,24 +102,38 @@ def settled(driver) -> float | None:
     return None
 
 
-def page_ready(driver) -> None:
-    """The map is drawn and its first callbacks are over: wards and counts shown, nothing in flight."""
+# What shows that a page's content is there (besides nothing in flight and a quiet DOM).
+MAP_READY = f"{WARD_PATHS}.length > 0 && !!document.querySelector('#map-counts div')"
+CONTENT = {  # element ids as in components/ids.py: filled by the page's callbacks
+    "/": "!!document.querySelector('#overview-cards > *')",
+    "/map": MAP_READY,
+    "/services": "!!document.querySelector('#services-cards > *')",
+    "/operations": "(document.querySelector('#ops-updated') || {textContent: ''}).textContent.trim().length > 0",
+}
+PAGE_QUIET_MS = 300
+
+
+def page_ready(driver, content: str = MAP_READY) -> float | None:
+    """Milliseconds from navigation to the last DOM change once the page's content is there,
+    nothing is in flight and nothing changed for PAGE_QUIET_MS (None: not in SETTLE_LIMIT_S)."""
     deadline = time.time() + SETTLE_LIMIT_S
     while time.time() < deadline:
-        if driver.execute_script(f"return {WARD_PATHS}.length > 0 && !!document.querySelector('#map-counts div')"
-                                 " && window.__ia.inflight === 0 && performance.now() - window.__ia.last > 300;"):
-            return
-        time.sleep(0.1)
+        last = driver.execute_script(f"return ({content}) && window.__ia.inflight === 0 && performance.now() - "
+                                     f"window.__ia.last > {PAGE_QUIET_MS} ? window.__ia.last : null;")
+        if last is not None:
+            return last
+        time.sleep(0.05)
+    return None
 
 
 def click_script(selector: str) -> str:
     return f"window.__arm(); document.querySelector({json.dumps(selector)}).click();"
 
 
-def open_city_menu(driver) -> None:
-    """Opens the shell's city dropdown (not timed: the choice of an option is the input)."""
-    driver.execute_script("document.querySelector('#shell-city-select').scrollIntoView();")
-    driver.find_element("css selector", "#shell-city-select").click()
+def open_menu(driver, selector: str) -> None:
+    """Opens a dropdown (not timed: the choice of an option is the input)."""
+    driver.execute_script(f"document.querySelector({json.dumps(selector)}).scrollIntoView();")
+    driver.find_element("css selector", selector).click()
     time.sleep(0.3)
 
 
@@ -116,6 +143,14 @@ def city_option_script(city_name: str) -> str:
             "const option = Array.from(document.querySelectorAll('[role=option]'))"
             ".find(function (o) { return o.textContent.trim() === wanted; });"
             "if (!option) { throw new Error('no option ' + wanted); } option.click();") % json.dumps(city_name)
+
+
+def other_option_script(index: int) -> str:
+    """Arms, then clicks the `index`-th option of the open dropdown that is not the chosen one."""
+    return ("window.__arm(); const options = Array.from(document.querySelectorAll("
+            "'[role=option][aria-selected=false]'));"
+            "if (!options.length) { throw new Error('no other option'); }"
+            f"options[{index} % options.length].click();")
 
 
 def metric_names() -> list[str]:
@@ -130,57 +165,113 @@ def city_names() -> dict[str, str]:
     return {c["slug"]: c["name_vi"] for c in list_cities()}
 
 
-def interactions(reps: int) -> dict[str, list]:
-    """Per interaction the script of each repetition (None before a repetition: open the city menu)."""
+def interactions(reps: int) -> dict[str, tuple[str, list]]:
+    """Per interaction: the page it starts on, and the script of each repetition (a pair
+    (dropdown, script): open that dropdown first, untimed)."""
+    from components import ids
+    from components.period_controls import COMPARISONS
+
     metrics = metric_names()
     names = city_names()
+    services = ids.period_ids("services")
+    map_page = f"/map?city={CITIES[0]}&lang=vi"
 
     def ward_click(index: int) -> str:
         return (f"window.__arm(); const paths = {WARD_PATHS}; const path = paths[{index} % paths.length];"
                 "path.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));")
     return {
-        "layer_toggle": [click_script("#map-layers input[value='wards']") for _ in range(reps)],
-        "metric_change": [click_script(f"#map-metric input[value='{metrics[(i + 1) % len(metrics)]}']")
-                          for i in range(reps)],
-        "status_filter": [click_script("#map-status input[value='online']") for _ in range(reps)],
-        "ward_click": [ward_click(7 * i + 3) for i in range(reps)],
-        "city_switch": [("menu", city_option_script(names[CITIES[(i + 1) % 2]])) for i in range(reps)],
-        "language_switch": [click_script(f"#shell-lang-select input[value='{('en', 'vi')[i % 2]}']")
-                            for i in range(reps)],
+        "layer_toggle": (map_page, [click_script("#map-layers input[value='wards']") for _ in range(reps)]),
+        "metric_change": (map_page, [click_script(f"#map-metric input[value='{metrics[(i + 1) % len(metrics)]}']")
+                                     for i in range(reps)]),
+        "status_filter": (map_page, [click_script("#map-status input[value='online']") for _ in range(reps)]),
+        "ward_click": (map_page, [ward_click(7 * i + 3) for i in range(reps)]),
+        "city_switch": (map_page, [(f"#{ids.CITY_SELECT}", city_option_script(names[CITIES[(i + 1) % 2]]))
+                                   for i in range(reps)]),
+        "language_switch": (map_page, [click_script(f"#shell-lang-select input[value='{('en', 'vi')[i % 2]}']")
+                                       for i in range(reps)]),
+        "services_period": ("/services?lang=vi", [(f"#{services['period']}", other_option_script(i))
+                                                  for i in range(reps)]),
+        "services_kind": ("/services?lang=vi", [
+            click_script(f"#{services['kind']} input[value='{('quarter', 'year')[i % 2]}']") for i in range(reps)]),
+        "services_comparison": ("/services?lang=vi", [
+            click_script(f"#{services['compare']} input[value='{COMPARISONS[(i + 1) % len(COMPARISONS)]}']")
+            for i in range(reps)]),
+        "overview_year": ("/?lang=vi", [(f"#{ids.OVERVIEW_YEAR}", other_option_script(i)) for i in range(reps)]),
     }
 
 
+def content_of(path: str) -> str:
+    return CONTENT[path.split("?")[0]]
+
+
 def measure(base: str, reps: int, limit: float) -> dict[str, dict]:
-    """Every interaction, each in a fresh browser on a freshly loaded /map under a watchdog."""
+    """Every interaction, each in a fresh browser on its freshly loaded page under a watchdog."""
     results = {}
-    for name, steps in interactions(reps).items():
+    for name, (path, steps) in interactions(reps).items():
         driver = browser()
         times: list[float | None] = []
-        cut = False
+        cut, error = False, None
         try:
             with Watchdog(driver, limit) as dog:
                 try:
                     sign_in(driver, base)
-                    driver.get(f"{base}/map?city={CITIES[0]}&lang=vi")
-                    page_ready(driver)
+                    driver.get(f"{base}{path}")
+                    page_ready(driver, content_of(path))
                     for step in steps:
                         if isinstance(step, tuple):
-                            open_city_menu(driver)
+                            open_menu(driver, step[0])
                             step = step[1]
                         driver.execute_script(step)
                         times.append(settled(driver))
-                        if name in ("city_switch", "language_switch"):
-                            page_ready(driver)
+                        page_ready(driver, content_of(path))
                         time.sleep(0.2)
-                except Exception:  # the watchdog's kill ends the session with a WebDriver error
-                    if not dog.fired:
-                        raise
+                except Exception as exc:  # the watchdog's kill, or a page that broke: reported, not raised
+                    error = None if dog.fired else f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             cut = dog.fired
         finally:
             hard_quit(driver)
-        results[name] = summary(times, reps, cut)
-        print(f"  {name:16s} {results[name]}", flush=True)
+        results[name] = summary(times, reps, cut or error is not None)
+        if error:
+            results[name]["error"] = error
+        print(f"  {name:20s} {results[name]}", flush=True)
     return results
+
+
+PAGES = ("/", "/map", "/services", "/operations")
+
+
+def measure_pages(base: str, runs: int, limit: float) -> dict[str, dict]:
+    """First and repeat load of each page, `runs` times, each pair in a fresh browser."""
+    out = {}
+    for path in PAGES:
+        first, repeat = [], []
+        for _ in range(runs):
+            driver = browser()
+            try:
+                with Watchdog(driver, limit) as dog:
+                    try:
+                        sign_in(driver, base)
+                        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                        for times in (first, repeat):
+                            driver.get(f"{base}{path}?lang=vi")
+                            ready = page_ready(driver, CONTENT[path])
+                            times.append(ready / 1000 if ready is not None else None)
+                    except Exception as exc:  # the watchdog's kill, or a page that broke: the run is missing
+                        if not dog.fired:
+                            print(f"  {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}", flush=True)
+            finally:
+                hard_quit(driver)
+        out[path] = {"first": spread_s(first), "repeat": spread_s(repeat)}
+        print(f"  {path:20s} first {out[path]['first']}, repeat {out[path]['repeat']}", flush=True)
+    return out
+
+
+def spread_s(values: list[float | None]) -> dict:
+    finished = sorted(v for v in values if v is not None)
+    if not finished:
+        return {"min_s": None, "median_s": None, "max_s": None, "runs": 0, "of": len(values)}
+    return {"min_s": round(finished[0], 3), "median_s": round(statistics.median(finished), 3),
+            "max_s": round(finished[-1], 3), "runs": len(finished), "of": len(values)}
 
 
 def summary(times: list[float | None], reps: int, cut: bool) -> dict:
@@ -194,11 +285,12 @@ def summary(times: list[float | None], reps: int, cut: bool) -> dict:
 
 
 def serve(cwd: Path, env: dict) -> tuple[subprocess.Popen, str]:
+    """gunicorn as the README runs it, 2 workers of 4 threads; its URL once it answers."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4",
-                               "--bind", f"127.0.0.1:{port}", "app:server"], cwd=cwd, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_for_port(port)
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "2", "WEB_THREADS": "4"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=cwd,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for_port(port, timeout=120)
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -210,13 +302,27 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def run_variant(label: str, cwd: Path, env: dict, reps: int, limit: float) -> dict[str, dict]:
+def run_variant(label: str, cwd: Path, env: dict, reps: int, page_runs: int, limit: float) -> tuple[dict, dict]:
+    """(interactions, page loads) of one tree."""
     print(f"{label} ({cwd})", flush=True)
     server, base = serve(cwd, env)
     try:
-        return measure(base, reps, limit)
+        return measure(base, reps, limit), measure_pages(base, page_runs, limit)
     finally:
         stop(server)
+
+
+def presenters_p95(limit: float) -> dict | None:
+    """`benchmarks/presenters.py --no-peer`: the meeting's p95 in seconds and its errors (None: it failed)."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "presenters.py"), "--no-peer"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=max(limit, 900))
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        print(f"presenters: failed ({done.returncode}): {done.stderr.strip()[-300:]}", flush=True)
+        return None
+    result = json.loads(lines[-1])
+    print(f"presenters: p95 {result['presenters_p95_s']} s, errors {result['errors']}", flush=True)
+    return {"p95_s": result["presenters_p95_s"], "errors": result["errors"]}
 
 
 def worst(results: dict[str, dict]) -> tuple[str, float | None]:
@@ -230,8 +336,10 @@ def worst(results: dict[str, dict]) -> tuple[str, float | None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--page-runs", type=int, default=3, help="first and repeat loads of each page")
     parser.add_argument("--limit", type=float, default=300, help="seconds a browser session may take")
     parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
+    parser.add_argument("--no-presenters", action="store_true", help="skip the fifty-presenter meeting")
     parser.add_argument("--base", default="HEAD", help="the commit the peer is served from")
     args = parser.parse_args()
 
@@ -249,33 +357,43 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "create-user", "bench", "--role", "staff", "--password-stdin"],
                        cwd=ROOT, env=env, input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
         load_before = load_average()
-        ours = run_variant("ours", ROOT, env, args.reps, args.limit)
-        baseline = {}
+        ours, ours_pages = run_variant("ours", ROOT, env, args.reps, args.page_runs, args.limit)
+        baseline, baseline_pages = {}, {}
         if not args.no_baseline:
             subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.base], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            baseline = run_variant(f"baseline ({args.base})", worktree, env, args.reps, args.limit)
+            baseline, baseline_pages = run_variant(f"baseline ({args.base})", worktree, env, args.reps,
+                                                   args.page_runs, args.limit)
         load_after = load_average()
     finally:
         if worktree.exists():
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(folder, ignore_errors=True)
+    presenters = None if args.no_presenters else presenters_p95(args.limit)
 
-    print(f"{'interaction':16s} {'ours min/median/p95/max ms':>34s}   {'baseline min/median/p95/max ms':>34s}")
+    print(f"{'interaction':20s} {'ours min/median/p95/max ms':>34s}   {'baseline min/median/p95/max ms':>34s}")
     for name, figures in ours.items():
         row = [f"{figures[k]}" for k in ("min_ms", "median_ms", "p95_ms", "max_ms")]
         peer = baseline.get(name)
         peer_row = [f"{peer[k]}" for k in ("min_ms", "median_ms", "p95_ms", "max_ms")] if peer else ["-"]
-        print(f"{name:16s} {' / '.join(row):>34s}   {' / '.join(peer_row):>34s}")
+        print(f"{name:20s} {' / '.join(row):>34s}   {' / '.join(peer_row):>34s}")
     print(f"load average before {load_before}, after {load_after}")
     worst_name, worst_p95 = worst(ours)
     _, baseline_p95 = worst(baseline) if baseline else ("", None)
+
+    def medians(pages: dict, which: str) -> dict:
+        return {path: figures[which]["median_s"] for path, figures in pages.items()}
     result = {"interaction_p95_ms": worst_p95, "interaction_worst": worst_name,
-              "per_interaction_p95_ms": {name: r["p95_ms"] for name, r in ours.items()},
+              "page_first_s": medians(ours_pages, "first"), "page_repeat_s": medians(ours_pages, "repeat"),
+              "presenters_p95_s": presenters["p95_s"] if presenters else None,
               "baseline_interaction_p95_ms": baseline_p95,
-              "baseline_per_interaction_p95_ms": {name: r["p95_ms"] for name, r in baseline.items()},
               "speedup": round(baseline_p95 / worst_p95, 1) if worst_p95 and baseline_p95 else None,
+              "per_interaction_p95_ms": {name: r["p95_ms"] for name, r in ours.items()},
+              "baseline_per_interaction_p95_ms": {name: r["p95_ms"] for name, r in baseline.items()},
+              "baseline_page_first_s": medians(baseline_pages, "first"),
+              "baseline_page_repeat_s": medians(baseline_pages, "repeat"),
+              "pages": ours_pages, "presenters": presenters,
               "cut": [f"{label}:{name}" for label, results in (("ours", ours), ("baseline", baseline))
                       for name, r in results.items() if r["cut"]],
               "loadavg": [load_before, load_after]}
