@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -56,3 +57,14 @@ def sign_in(dash_duo, next_path: str = "/", role: str = "staff"):
     dash_duo.wait_for_element("#username", timeout=10).send_keys(TEST_USERS[role])
     dash_duo.find_element("#password").send_keys(TEST_PASSWORD)
     dash_duo.find_element("#submit").click()
+
+
+def grid_cells(dash_duo, grid: str, at_least: int, timeout: float = 20) -> list[str]:
+    """The texts of a report grid's cells, once it has drawn them (its rows come after the
+    report's text: the grid's script loads on first use)."""
+    deadline = time.time() + timeout
+    while True:
+        cells = [c.text for c in dash_duo.find_elements(f"{grid} .ag-cell")]
+        if len(cells) >= at_least or time.time() > deadline:
+            return cells
+        time.sleep(0.1)

@@ -5,7 +5,7 @@ data quality page lists the inventory."""
 from __future__ import annotations
 
 from domain.city_time import city_today
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import grid_cells, sign_in
 from tests.browser.test_admin_import import _upload, app  # noqa: F401  (app: the import page's fixture, private copies)
 from tests.browser.test_map import wait_for_count
 from tests.unit.test_assets import CITY, OUTSIDE, points_in
@@ -45,7 +45,7 @@ def test_imported_cameras_replace_the_demo_on_the_map_and_the_kpis(dash_duo, app
     dash_duo.wait_for_element(f"#{ids.IMPORT_ASSET_UPLOAD}", timeout=20)
     before = dump(ioc_url)
     report = _import(dash_duo, bad, expect="1 dòng bị từ chối")
-    cells = [c.text for c in dash_duo.find_elements(f"#{ids.IMPORT_ASSET_REPORT}-errors .ag-cell")]
+    cells = grid_cells(dash_duo, f"#{ids.IMPORT_ASSET_REPORT}-errors", at_least=3)
     assert cells[:2] == ["3", "Kinh độ"] and "outside TP Thanh Hóa" in cells[2]
     assert dump(ioc_url) == before and "Đã ghi" not in report
 
