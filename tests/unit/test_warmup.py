@@ -48,17 +48,22 @@ def test_the_thread_rebuilds_what_an_import_dropped_and_outlives_an_outage(demo_
     packed = _count_packing(monkeypatch)
     down = {"rounds": 1}
     real = warmup.packed_layer
+    looked = []  # warm calls that returned: the value is stored by then
 
     def flaky(city: str, layer: str) -> bool:
         if down["rounds"]:
             down["rounds"] -= 1
             raise DatabaseUnavailable("IOC database not available")
-        return real.warm(city, layer)
+        built = real.warm(city, layer)
+        looked.append((city, layer))
+        return built
     monkeypatch.setattr(warmup, "packed_layer", SimpleNamespace(warm=flaky))
     stop = warmup.start_keep_warm(0.05)
     try:
         layers = len(list_cities()) * len(registry.POINT_LAYERS)
-        _wait_for(lambda: len(packed) >= layers)
+        # a whole round built and stored (a build still running when the cache drops would be kept)
+        _wait_for(lambda: len(looked) >= layers)
+        assert len(packed) == layers
         assert any(t.name == "map-warm-up" and t.daemon for t in threading.enumerate())
         built = len(packed)
         cache._local.drop_fresh()  # what a changed cache generation does
