@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.chromium import spread  # noqa: E402  (project on the path)
-from benchmarks.map_load import PASSWORD, browser, free_port, map_data_bytes, sign_in, wait_for_port, wait_ready  # noqa: E402
+from benchmarks.map_load import PASSWORD, browser, map_data_bytes, sign_in, start_gunicorn, wait_ready  # noqa: E402
 
 SLUG = "thanh-hoa-province"
 DISTRICTS = ROOT.parent / "shared" / "data" / "thanh_hoa_province_districts.geojson"
@@ -310,17 +310,11 @@ def load_map(base: str, total: int) -> tuple[float, int]:
 
 @contextmanager
 def app_server(env: dict):
-    """The app under gunicorn as the README runs it (`gunicorn.conf.py`: its workers keep the map's
-    layers warm), with 2 workers of 4 threads as in the map benchmark, on a free port: its URL.
-    Measuring starts as soon as the port answers, warm-up done or not. A busy machine may take a
-    while to start it."""
-    port = free_port()
-    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "2", "WEB_THREADS": "4"}
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """The app as the README runs it, 2 workers of 4 threads as in the map benchmark
+    (`map_load.start_gunicorn`): its URL."""
+    server, base = start_gunicorn(ROOT, env)
     try:
-        wait_for_port(port, timeout=180)
-        yield f"http://127.0.0.1:{port}"
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.chromium import Watchdog, chrome_options, hard_quit, load_average  # noqa: E402
-from benchmarks.map_load import free_port, sign_in, wait_for_port  # noqa: E402
+from benchmarks.map_load import sign_in, start_gunicorn  # noqa: E402
 
 PASSWORD = "map-load-measure-2026"  # benchmarks.map_load.sign_in signs in with it
 CITIES = ("thanh-hoa", "chi-linh")
@@ -284,16 +284,6 @@ def summary(times: list[float | None], reps: int, cut: bool) -> dict:
             "p95_ms": round(p95, 1), "max_ms": round(finished[-1], 1)}
 
 
-def serve(cwd: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    """gunicorn as the README runs it, 2 workers of 4 threads; its URL once it answers."""
-    port = free_port()
-    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": "2", "WEB_THREADS": "4"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=cwd,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    wait_for_port(port, timeout=120)
-    return server, f"http://127.0.0.1:{port}"
-
-
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:
@@ -305,7 +295,7 @@ def stop(server: subprocess.Popen) -> None:
 def run_variant(label: str, cwd: Path, env: dict, reps: int, page_runs: int, limit: float) -> tuple[dict, dict]:
     """(interactions, page loads) of one tree."""
     print(f"{label} ({cwd})", flush=True)
-    server, base = serve(cwd, env)
+    server, base = start_gunicorn(cwd, env)
     try:
         return measure(base, reps, limit), measure_pages(base, page_runs, limit)
     finally:

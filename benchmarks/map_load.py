@@ -78,6 +78,19 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def start_gunicorn(cwd: Path, env: dict, workers: int = 2, threads: int = 4,
+                   timeout: float = 180) -> tuple[subprocess.Popen, str]:
+    """The app under gunicorn as the README runs it (`gunicorn.conf.py`: each worker finishes Dash's
+    set-up and keeps the map's layers warm), `workers` of `threads`, on a free port of 127.0.0.1: the
+    process and its URL once the port answers (warm-up done or not). A busy machine may take a while."""
+    port = free_port()
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"], cwd=cwd,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for_port(port, timeout=timeout)
+    return server, f"http://127.0.0.1:{port}"
+
+
 def browser():
     from selenium import webdriver
 

@@ -138,20 +138,16 @@ def test_a_new_gunicorn_worker_serves_the_renderer_to_requests_arriving_together
     """Dash sets up on a worker's first request without a lock; the worker makes that request
     itself (gunicorn.conf.py post_worker_init), so a page's scripts asked for together all load."""
     import os
-    import subprocess
-    import sys
     import urllib.error
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
-    from benchmarks.map_load import free_port, wait_for_port
+    from benchmarks.map_load import start_gunicorn
     from tests.conftest import PROJECT_ROOT
 
-    port = free_port()
-    env = {**os.environ, "IOC_DATABASE_URL": demo_urls[0], "KPI_DATABASE_URL": demo_urls[1], "HOST": "127.0.0.1",
-           "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "8", "MAP_WARM_S": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
-                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "IOC_DATABASE_URL": demo_urls[0], "KPI_DATABASE_URL": demo_urls[1], "MAP_WARM_S": "0"}
+    # the port opens before the worker takes requests: the 8 below arrive together at a new worker
+    server, base = start_gunicorn(PROJECT_ROOT, env, workers=1, threads=8, timeout=120)
 
     def status(url: str) -> int:
         try:
@@ -161,8 +157,7 @@ def test_a_new_gunicorn_worker_serves_the_renderer_to_requests_arriving_together
             return exc.code
 
     try:
-        wait_for_port(port, timeout=120)
-        script = f"http://127.0.0.1:{port}/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js"
+        script = f"{base}/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js"
         with ThreadPoolExecutor(8) as pool:
             assert list(pool.map(status, [script] * 8)) == [200] * 8
     finally:
