@@ -14,6 +14,7 @@ from components.shell import make_shell
 from security.hooks import init_security
 from serving import init_serving
 from serving.configuration import BadConfiguration, check_configuration
+from serving.warmup import finish_dash_setup
 
 
 def create_app() -> dash.Dash:
@@ -44,4 +45,5 @@ app = create_app()
 server = app.server
 
 if __name__ == "__main__":
+    finish_dash_setup(server)
     app.run(host=settings.get("HOST"), port=settings.get_int("PORT"), debug=settings.debug_enabled())

@@ -63,15 +63,11 @@ def post_fork(_server, _worker):
 
 
 def post_worker_init(worker):
-    """Before a worker takes requests: its first request, made by itself, and the map's layers kept
-    warm (serving/warmup.py), so no visitor builds them.
+    """Before a worker takes requests: Dash's set-up finished by a request of its own, and the map's
+    layers kept warm, so no visitor builds them (serving/warmup.py)."""
+    from serving.warmup import finish_dash_setup, start_keep_warm
 
-    Dash finishes setting up (the paths of its scripts) on a process's first request, without a
-    lock: requests arriving meanwhile on the worker's other threads get a 404 for the renderer,
-    and the page stays blank. This request finishes it before the worker accepts any."""
-    from serving.warmup import start_keep_warm
-
-    worker.wsgi.test_client().get("/healthz")
+    finish_dash_setup(worker.wsgi)
     start_keep_warm()
 
 

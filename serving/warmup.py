@@ -1,4 +1,4 @@
-"""Warm the map's point layers ahead of the visitors.
+"""Warm up a serving process before its visitors: Dash's set-up, and the map's point layers.
 
 Packing a province's 170,000 cameras for the browser takes about a second; without
 this, the first visitor after a worker starts, after an import (the cache generation
@@ -22,6 +22,14 @@ from data_access.places import list_cities
 from domain import map_layers as registry
 
 log = logging.getLogger(__name__)
+
+
+def finish_dash_setup(server) -> None:
+    """Dash finishes setting up (the paths of its scripts) on a process's first request, without a
+    lock: requests arriving meanwhile on the process's other threads get a 404 for the renderer, and
+    the page stays blank. Every way of serving (gunicorn.conf.py, `python app.py`) makes this first
+    request itself before it takes any."""
+    server.test_client().get("/healthz")
 
 
 def warm_map_layers() -> int:

@@ -134,20 +134,31 @@ def test_gunicorn_config_keeps_the_statement_timeout_below_the_worker_timeout(qu
         assert done.stdout.split() == [web_timeout, "True", "True", "None"]
 
 
-def test_a_new_gunicorn_worker_serves_the_renderer_to_requests_arriving_together(demo_urls):
-    """Dash sets up on a worker's first request without a lock; the worker makes that request
-    itself (gunicorn.conf.py post_worker_init), so a page's scripts asked for together all load."""
+@pytest.mark.parametrize("served_by", ["gunicorn.conf.py", "python app.py"])
+def test_a_new_server_serves_the_renderer_to_requests_arriving_together(demo_urls, served_by):
+    """Dash sets up on a process's first request without a lock; both ways of serving make that
+    request themselves before taking any (serving/warmup.py), so a page's scripts asked for
+    together all load."""
     import os
+    import subprocess
+    import sys
     import urllib.error
     import urllib.request
     from concurrent.futures import ThreadPoolExecutor
 
-    from benchmarks.map_load import start_gunicorn
+    from benchmarks.map_load import free_port, start_gunicorn, wait_for_port
     from tests.conftest import PROJECT_ROOT
 
     env = {**os.environ, "IOC_DATABASE_URL": demo_urls[0], "KPI_DATABASE_URL": demo_urls[1], "MAP_WARM_S": "0"}
-    # the port opens before the worker takes requests: the 8 below arrive together at a new worker
-    server, base = start_gunicorn(PROJECT_ROOT, env, workers=1, threads=8, timeout=120)
+    if served_by == "gunicorn.conf.py":
+        # the port opens before the worker takes requests: the 8 below arrive together at a new worker
+        server, base = start_gunicorn(PROJECT_ROOT, env, workers=1, threads=8, timeout=120)
+    else:
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env={**env, "HOST": "127.0.0.1", "PORT": str(port)})
+        base = f"http://127.0.0.1:{port}"
+        wait_for_port(port, timeout=120)
 
     def status(url: str) -> int:
         try:
