@@ -695,12 +695,17 @@ def audit_command(last: int) -> None:
               help="MQTT client id; keep it fixed so the broker keeps the session across restarts.")
 @click.option("--batch", default=2000, show_default=True, type=click.IntRange(1, 100_000),
               help="Most messages written in one transaction.")
-@click.option("--links", default=4, show_default=True, type=click.IntRange(1, 16),
-              help="Broker connections sharing the subscription (more carry more messages per second).")
+@click.option("--links", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Broker connections sharing the subscription ($share/<client id>/…). One carries the most "
+                   "messages a second in one process (see the README's live-feed figures).")
 @click.option("--alerts/--no-alerts", "streaming_alerts", default=True, show_default=True,
               help="Check streaming alert rules on each written batch (in a thread of their own).")
+@click.option("--session-expiry", default=lambda: settings.get_int("MQTT_SESSION_EXPIRY_S"),
+              show_default="MQTT_SESSION_EXPIRY_S", type=click.IntRange(0, 2**32 - 1),
+              help="Seconds the broker keeps the session and queues messages while the ingester is away "
+                   "(0: none, for a throwaway client id).")
 @_fail_cleanly
-def ingest_mqtt_command(client_id: str, batch: int, links: int, streaming_alerts: bool) -> None:
+def ingest_mqtt_command(client_id: str, batch: int, links: int, streaming_alerts: bool, session_expiry: int) -> None:
     """Subscribe to the live topics (MQTT_URL) and write valid messages to the IOC database."""
     import logging
 
@@ -718,7 +723,7 @@ def ingest_mqtt_command(client_id: str, batch: int, links: int, streaming_alerts
 
         after_batch = AlertStream(engine)
     MqttIngester(address, engine, client_id=client_id, max_batch=batch, links=links,
-                 after_batch=after_batch).run_forever()
+                 after_batch=after_batch, session_expiry_s=session_expiry).run_forever()
 
 
 @cli.command("simulate")

@@ -179,6 +179,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAP_WARM_S", "10",
             "Seconds between looks of each gunicorn worker's warm-up thread at the map's point layers "
             "(rebuilt ahead of visitors after an import or when they expire); 0 = off.", check=_integer(0, 3600)),
+    Setting("MQTT_SESSION_EXPIRY_S", "604800",
+            "Seconds the broker keeps the ingester's session, queueing its QoS 1 messages, while it is away "
+            "(a restart, an outage); the broker's `max_queued_messages` bounds that queue.",
+            check=_integer(0, 2**32 - 1)),
     Setting("MQTT_URL", "mqtt://127.0.0.1:1883",
             "MQTT broker of the live event feed (`manage.py ingest-mqtt`, `simulate`); mqtts:// for TLS.", check=_url("mqtt", "mqtts")),
     Setting("WALL_VIEWS", "overview,map,targets,operations",

@@ -434,7 +434,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=5,
                         help="Seconds between rounds of `alerts run` (ALERT_EVERY_S; 5 is the least it takes).")
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
-    parser.add_argument("--links", type=int, default=4, help="Broker connections of the ingester.")
+    parser.add_argument("--links", type=int, default=1, help="Broker connections of the ingester.")
     parser.add_argument("--notify-limit", type=float, default=60,
                         help="Seconds after the last publish an expected notification may take; later = lost.")
     parser.add_argument("--time-limit", type=float, default=900, help="The whole benchmark ends at this limit.")

@@ -1,7 +1,7 @@
 """Benchmark: the live feed, broker → ingester → row visible in the IOC database.
 
     python benchmarks/ingest.py [--messages 50000] [--peer-messages 5000] [--broker mqtt://127.0.0.1:1883]
-                                [--ceiling-steps 2500,5000,7500,10000,12500] [--step-seconds 8]
+                                [--ceiling-steps 2500,5000,7500,10000,12500] [--step-seconds 20]
 
 Builds Chí Linh's demo in a temporary folder, starts `manage.py ingest-mqtt` as its
 own process (as in production) and publishes readings with QoS 1 at a steady rate
@@ -11,13 +11,14 @@ knows when each message became visible: latency is publish → row visible (±20
 rate is rows per second from the first publish to the last row, lost = messages
 whose row never appeared.
 
-The peer is the same ingester on one connection writing one transaction per message
-(`--batch 1 --links 1`), on a smaller run, to show what batching and links buy.
+The peer is the same ingester writing one transaction per message (`--batch 1`), on a smaller
+run, to show what batching buys.
 
 Then the sustained ceiling: the ingester is offered each rate of `--ceiling-steps` in turn for
 `--step-seconds`, on a fresh process each, until a step's p95 passes 1 s, a message is lost or
-fewer rows a second arrive than were offered (95 %); `ceiling_per_s` is the highest offered rate
-that held (0 when none did). The last line is JSON.
+the last fifth of the step's messages took over a second at p95 (the ingester fell behind and its
+backlog grew); `ceiling_per_s` is the highest offered rate that held (0 when none did). The last
+line is JSON.
 """
 from __future__ import annotations
 
@@ -34,20 +35,37 @@ from benchmarks.feed import CITY, build_demo, ingester, publish_and_watch  # noq
 
 
 def run_once(engine, ioc_url: str, broker: str, messages: int, batch: int, rate: float, links: int) -> dict:
-    """Start an ingester process, publish `messages` readings at `rate` a second, measure."""
+    """Start an ingester process, publish `messages` readings at `rate` a second, measure; with what
+    the ingester counted meanwhile other than accepted readings (rejections, duplicates), which
+    says where a lost reading went."""
+    before = counters(engine)
     with ingester(ioc_url, broker, batch=batch, links=links):
-        return publish_and_watch(engine, broker, messages, rate).figures()
+        figures = publish_and_watch(engine, broker, messages, rate).figures()
+    after = counters(engine)
+    others = {name: after[name] - before.get(name, 0) for name in after
+              if name != "accepted.reading" and after[name] != before.get(name, 0)}
+    return dict(figures, **({"ingester_counted": others} if others else {}))
+
+
+def counters(engine) -> dict[str, int]:
+    """The ingester's running totals (`ingest_counter`)."""
+    from sqlalchemy import select
+
+    from data_access.models import IngestCounter
+
+    with engine.connect() as connection:
+        return dict(connection.execute(select(IngestCounter.name, IngestCounter.value)).all())
 
 
 CEILING_P95_S = 1.0
-CEILING_KEPT_UP = 0.95  # rows a second written, as a share of the rate offered
 
 
 def held(step: dict) -> bool:
-    """Whether the ingester kept up with one offered rate: p95 within a second, nothing lost,
-    and rows written at (nearly) the rate offered rather than queued."""
-    return (step["lost"] == 0 and step["p95_s"] is not None and step["p95_s"] <= CEILING_P95_S
-            and step["rate_per_s"] is not None and step["rate_per_s"] >= CEILING_KEPT_UP * step["offered_per_s"])
+    """Whether the ingester kept up with one offered rate: nothing lost, p95 within a second, and
+    still within a second at the end of the step (a queue that grows would pass the first p95 on a
+    short step, but not the last fifth's)."""
+    return (step["lost"] == 0 and all(step[key] is not None and step[key] <= CEILING_P95_S
+                                      for key in ("p95_s", "tail_p95_s")))
 
 
 def ceiling(steps: list[dict]) -> float:
@@ -79,10 +97,10 @@ def main() -> None:
     parser.add_argument("--peer-messages", type=int, default=5_000)
     parser.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     parser.add_argument("--rate", type=float, default=2500, help="Messages published per second (sustained).")
-    parser.add_argument("--links", type=int, default=4, help="Broker connections of the ingester.")
+    parser.add_argument("--links", type=int, default=1, help="Broker connections of the ingester.")
     parser.add_argument("--ceiling-steps", default="2500,5000,7500,10000,12500",
                         help="Offered rates (messages a second) tried in turn for the sustained ceiling.")
-    parser.add_argument("--step-seconds", type=float, default=8.0, help="How long each ceiling step publishes.")
+    parser.add_argument("--step-seconds", type=float, default=20.0, help="How long each ceiling step publishes.")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.ceiling_steps.split(",") if rate.strip()]
     from data_access.db import get_engine
@@ -101,7 +119,7 @@ def main() -> None:
     result = dict(batched, peer_rate_per_s=peer["rate_per_s"], peer_p95_s=peer["p95_s"],
                   ratio=round(batched["rate_per_s"] / peer["rate_per_s"], 1) if peer["rate_per_s"] else None,
                   ceiling_per_s=ceiling(steps), ceiling_steps=[
-                      {key: step[key] for key in ("offered_per_s", "rate_per_s", "p95_s", "lost")} for step in steps],
+                      {key: step[key] for key in ("offered_per_s", "rate_per_s", "p95_s", "tail_p95_s", "lost")} for step in steps],
                   loadavg=[round(value, 2) for value in os.getloadavg()])
     print(json.dumps(result))
 

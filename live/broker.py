@@ -9,8 +9,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 QOS = 1
+# What a subscriber (the ingester) tells the broker in its MQTT 5 CONNECT: how many QoS 1 messages
+# the broker may send before their acknowledgements (the protocol's largest). Without it Mosquitto
+# keeps `max_inflight_messages` (20 by default) in flight, queues `max_queued_messages` (1,000) more
+# and drops the rest of a burst while the ingester is busy writing.
+RECEIVE_MAXIMUM = 65535
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,32 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
                          unquote(parts.password) if parts.password else None)
 
 
-def make_client(address: BrokerAddress, client_id: str, persistent: bool = False) -> mqtt.Client:
-    """A paho client (MQTT 3.1.1). `persistent` keeps the broker-side session, so QoS 1
-    messages published while the client is briefly away are delivered when it returns."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent,
+def make_client(address: BrokerAddress, client_id: str) -> mqtt.Client:
+    """A paho client for publishing (MQTT 3.1.1, clean session)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
                          protocol=mqtt.MQTTv311)
+    return _configured(client, address)
+
+
+def make_subscriber(address: BrokerAddress, client_id: str) -> mqtt.Client:
+    """A paho client for the ingester (MQTT 5): connect it with `subscriber_connect_options()`, so its
+    broker session outlives a disconnection (QoS 1 messages published meanwhile are delivered when it
+    returns) and the broker may keep `RECEIVE_MAXIMUM` messages in flight to it."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    return _configured(client, address)
+
+
+def subscriber_connect_options(session_expiry_s: int) -> dict:
+    """`connect_async` keywords of a subscriber: resume its session, with its receive maximum.
+    A session expiry of 0 ends the session with the connection (benchmarks and tests, whose
+    client ids are never used again, so the broker does not queue for them for a week)."""
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = session_expiry_s
+    properties.ReceiveMaximum = RECEIVE_MAXIMUM
+    return {"clean_start": False, "properties": properties}
+
+
+def _configured(client: mqtt.Client, address: BrokerAddress) -> mqtt.Client:
     if address.username:
         client.username_pw_set(address.username, address.password)
     if address.tls:

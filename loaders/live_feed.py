@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 import settings
@@ -159,11 +157,6 @@ def parse_message(topic: str, raw: bytes, registry: Registry, now: datetime | No
     return registry.internal(city, message)
 
 
-def _insert_ignoring_duplicates(table, dialect: str):
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing()
-
-
 def write_messages(connection, messages: list[Message], now: datetime) -> Counter:
     """Write a batch inside the caller's transaction; returns what was written, by kind.
 
@@ -171,16 +164,8 @@ def write_messages(connection, messages: list[Message], now: datetime) -> Counte
     whose rows were inserted, an incident when it is new or its status, severity or resolution
     changed. A QoS 1 redelivery (or any repeat) writes nothing and counts as `duplicate.<kind>`
     (keys `duplicate:reading`, `duplicate:incident` here; `_accepted_names` names them)."""
-    dialect = connection.dialect.name
     reading_messages = [m for m in messages if isinstance(m, ReadingMessage)]
-    readings = [{"sensor_id": m.sensor_id, "measured_at": m.measured_at, "parameter": p, "value": v}
-                for m in reading_messages for p, v in m.values]
-    written_readings = 0
-    if readings:
-        table = Reading.__table__
-        inserted = connection.execute(_insert_ignoring_duplicates(table, dialect)
-                                      .returning(table.c.sensor_id, table.c.measured_at), readings).all()
-        written_readings = len({(sensor, to_utc(at)) for sensor, at in inserted})
+    written_readings = _insert_readings(connection, reading_messages) if reading_messages else 0
     statuses = [m for m in messages if isinstance(m, CameraStatusMessage)]
     if statuses:
         _write_camera_statuses(connection, statuses)
@@ -190,6 +175,57 @@ def write_messages(connection, messages: list[Message], now: datetime) -> Counte
                       "duplicate:reading": len(reading_messages) - written_readings,
                       "duplicate:incident": len(incidents) - written_incidents})
     return +counts
+
+
+READING_COLUMNS = ("sensor_id", "measured_at", "parameter", "value")
+SQLITE_ROWS_PER_STATEMENT = 2000  # 8,000 parameters, well under SQLite's 32,766
+
+
+def _insert_readings(connection, messages: list[ReadingMessage]) -> int:
+    """Insert the readings' values, skipping those already stored; how many (sensor, time) got rows.
+
+    This is the feed's hot path (every value of every message), so it talks to the driver: on
+    SQLite one multi-row INSERT … RETURNING per 2,000 values, on PostgreSQL COPY into a temporary
+    table and one INSERT … SELECT. Times go in as the column stores them (`_stored_time`)."""
+    if connection.dialect.name == "postgresql":
+        rows = [(m.sensor_id, m.measured_at, parameter, value) for m in messages for parameter, value in m.values]
+        inserted = _insert_readings_postgresql(connection, rows)
+    else:
+        rows = [(m.sensor_id, stamp, parameter, value) for m in messages
+                for stamp in (_stored_time(m.measured_at),) for parameter, value in m.values]
+        inserted = []
+        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
+            chunk = rows[start:start + SQLITE_ROWS_PER_STATEMENT]
+            inserted += connection.exec_driver_sql(
+                f"INSERT INTO {Reading.__tablename__} ({', '.join(READING_COLUMNS)}) VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+                + " ON CONFLICT DO NOTHING RETURNING sensor_id, measured_at",
+                tuple(value for row in chunk for value in row)).all()
+    return len(set(inserted))
+
+
+def _stored_time(moment: datetime) -> str:
+    """An instant as SQLite's reading.measured_at holds it: naive UTC text with microseconds, the
+    form `data_access.models.UtcDateTime` writes (a test compares the two)."""
+    return to_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _insert_readings_postgresql(connection, rows: list[tuple]) -> list[tuple]:
+    """COPY the rows into a temporary table of this session (emptied at each commit), then move
+    what is new into `reading` in one statement."""
+    driver = connection.connection.driver_connection
+    columns = ", ".join(READING_COLUMNS)
+    with driver.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS reading_incoming (sensor_id text, "
+                       "measured_at timestamptz, parameter text, value double precision) ON COMMIT DELETE ROWS")
+        with cursor.copy(f"COPY reading_incoming ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {Reading.__tablename__} ({columns}) SELECT {columns} FROM reading_incoming "
+                       "ON CONFLICT DO NOTHING RETURNING sensor_id, measured_at")
+        inserted = cursor.fetchall()
+        cursor.execute("TRUNCATE reading_incoming")
+    return inserted
 
 
 def _write_camera_statuses(connection, statuses: list[CameraStatusMessage]) -> None:

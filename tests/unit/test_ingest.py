@@ -261,10 +261,12 @@ def broker():
     return parse_mqtt_url("mqtt://127.0.0.1:1883")
 
 
-def _publisher(address):
+def _publisher(address, max_inflight: int | None = None):
     from live.broker import make_client
 
     client = make_client(address, f"test-pub-{uuid.uuid4().hex[:8]}")
+    if max_inflight is not None:
+        client.max_inflight_messages_set(max_inflight)
     client.connect(address.host, address.port)
     client.loop_start()
     return client
@@ -282,7 +284,8 @@ def _wait_for(predicate, timeout: float = 15.0) -> bool:
 def test_ingester_writes_valid_and_counts_bad_messages_from_the_broker(ioc_engine, known, broker):
     from live.mqtt_ingest import MqttIngester
 
-    ingester = MqttIngester(broker, ioc_engine, client_id=f"test-ingest-{uuid.uuid4().hex[:8]}", links=2).start()
+    ingester = MqttIngester(broker, ioc_engine, client_id=f"test-ingest-{uuid.uuid4().hex[:8]}", links=2,
+                            session_expiry_s=0).start()
     publisher = _publisher(broker)
     try:
         assert ingester.connected.wait(10)
@@ -319,7 +322,8 @@ def test_a_topic_added_to_the_registry_is_subscribed_and_parsed_from_the_broker(
         return parsed[-1]
 
     monkeypatch.setattr(topics, "TOPICS", (*topics.TOPICS, dataclasses.replace(NOISE, handler=record)))
-    ingester = MqttIngester(broker, ioc_engine, client_id=f"test-noise-{uuid.uuid4().hex[:8]}").start()
+    ingester = MqttIngester(broker, ioc_engine, client_id=f"test-noise-{uuid.uuid4().hex[:8]}",
+                            session_expiry_s=0).start()
     publisher = _publisher(broker)
     try:
         assert ingester.connected.wait(10)
@@ -372,6 +376,95 @@ def test_no_qos1_message_is_lost_after_a_broker_restart(ioc_engine, known, broke
         landed = lambda: _count(ioc_engine, Reading, Reading.sensor_id == known["water"],
                                 Reading.measured_at > start - timedelta(seconds=200), Reading.measured_at <= start)
         assert _wait_for(lambda: landed() == 600), f"{landed()} of 600 values landed"
+    finally:
+        ingester.stop()
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("moment", [datetime(2026, 11, 29, 3, 4, 5, tzinfo=timezone.utc),
+                                    datetime(2026, 11, 29, 3, 4, 5, 120, tzinfo=timezone(timedelta(hours=7))),
+                                    datetime(999, 1, 2, 0, 0, 0, 999_999, tzinfo=timezone.utc)])
+def test_the_feed_writes_times_in_the_form_the_column_stores(moment):
+    """The feed's SQLite fast path must write measured_at exactly as the ORM type does, or the unique
+    index would not see a redelivery as the same reading."""
+    from sqlalchemy.dialects import sqlite
+
+    from loaders.live_feed import _stored_time
+
+    column_type = Reading.__table__.c.measured_at.type
+    dialect = sqlite.dialect()
+    through_orm = column_type.dialect_impl(dialect).bind_processor(dialect)(moment)
+    assert _stored_time(moment) == through_orm
+
+
+def _readings_landed(engine, sensor: str, start: datetime, count: int):
+    return lambda: _count(engine, Reading, Reading.sensor_id == sensor,
+                          Reading.measured_at > start - timedelta(seconds=count), Reading.measured_at <= start)
+
+
+def test_readings_published_while_the_ingester_is_away_land_when_it_returns(ioc_engine, known):
+    """Its MQTT 5 session outlives the connection (session expiry), so QoS 1 messages are queued for it."""
+    from live.broker import parse_mqtt_url
+    from live.mqtt_ingest import MqttIngester
+
+    port = _free_port()
+    process = _start_mosquitto(port)
+    address = parse_mqtt_url(f"mqtt://127.0.0.1:{port}")
+    try:
+        first = MqttIngester(address, ioc_engine, client_id="test-away", session_expiry_s=60).start()
+        assert first.connected.wait(10)
+        first.stop()
+        publisher = _publisher(address)
+        start = datetime.now(timezone.utc).replace(microsecond=0)
+        for i in range(30):
+            publisher.publish(*_reading(known["air"], {"pm25": 30 + i}, start - timedelta(seconds=i)),
+                              qos=1).wait_for_publish(5)
+        publisher.loop_stop()
+        landed = _readings_landed(ioc_engine, known["air"], start, 30)
+        assert landed() == 0, "nobody was subscribed"
+        back = MqttIngester(address, ioc_engine, client_id="test-away", session_expiry_s=0).start()
+        try:
+            assert _wait_for(lambda: landed() == 30), f"{landed()} of 30 readings landed"
+        finally:
+            back.stop()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_burst_beyond_the_brokers_queue_is_not_dropped(ioc_engine, known, monkeypatch):
+    """Mosquitto keeps 20 QoS 1 messages in flight to a client and queues 1,000 more by default,
+    dropping the rest; the ingester's MQTT 5 receive maximum lets the broker hand it the whole
+    burst while it is busy (here: slowed to half a millisecond a message)."""
+    from live.broker import parse_mqtt_url
+    from live.mqtt_ingest import MqttIngester
+
+    port = _free_port()
+    process = _start_mosquitto(port)
+    address = parse_mqtt_url(f"mqtt://127.0.0.1:{port}")
+    ingester = MqttIngester(address, ioc_engine, client_id=f"test-burst-{uuid.uuid4().hex[:8]}",
+                            session_expiry_s=0)
+    accept = ingester.writer.accept
+
+    def slow_accept(topic, raw, now=None):
+        time.sleep(0.0005)
+        return accept(topic, raw, now)
+
+    monkeypatch.setattr(ingester.writer, "accept", slow_accept)
+    ingester.start()
+    try:
+        assert ingester.connected.wait(10)
+        time.sleep(0.3)
+        publisher = _publisher(address, max_inflight=0)
+        start = datetime.now(timezone.utc).replace(microsecond=0)
+        burst = [publisher.publish(*_reading(known["water"], {"ph": 7.0}, start - timedelta(seconds=i)), qos=1)
+                 for i in range(3000)]
+        for info in burst:
+            info.wait_for_publish(10)
+        publisher.loop_stop()
+        landed = _readings_landed(ioc_engine, known["water"], start, 3000)
+        assert _wait_for(lambda: landed() == 3000, 30), f"{landed()} of 3,000 readings landed"
     finally:
         ingester.stop()
         process.terminate()
