@@ -218,7 +218,10 @@ async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float, a
     class Unacknowledged(PersistentStorage):
         """The messages the broker has not acknowledged yet, counted."""
 
-        def __len__(self) -> int:
+        def __bool__(self) -> bool:
+            return True  # gmqtt keeps `persistent_storage or PersistentStorage()`: never let it swap this one
+
+        def count(self) -> int:
             return len(self._messages)
 
     unacknowledged = Unacknowledged()
@@ -233,7 +236,7 @@ async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float, a
             due = first + i / rate
             if due > time.perf_counter():
                 await asyncio.sleep(due - time.perf_counter())
-            while len(unacknowledged) >= MAX_UNACKNOWLEDGED:
+            while unacknowledged.count() >= MAX_UNACKNOWLEDGED:
                 await asyncio.sleep(0.005)
             due_at.append(due)
             client.publish(topic, body, qos=QOS)
