@@ -700,12 +700,12 @@ def audit_command(last: int) -> None:
                    "messages a second in one process (see the README's live-feed figures).")
 @click.option("--alerts/--no-alerts", "streaming_alerts", default=True, show_default=True,
               help="Check streaming alert rules on each written batch (in a thread of their own).")
-@click.option("--session-expiry", default=lambda: settings.get_int("MQTT_SESSION_EXPIRY_S"),
-              show_default="MQTT_SESSION_EXPIRY_S", type=click.IntRange(0, 2**32 - 1),
+@click.option("--session-expiry", default=None, show_default="MQTT_SESSION_EXPIRY_S", type=click.IntRange(0, 2**32 - 1),
               help="Seconds the broker keeps the session and queues messages while the ingester is away "
                    "(0: none, for a throwaway client id).")
 @_fail_cleanly
-def ingest_mqtt_command(client_id: str, batch: int, links: int, streaming_alerts: bool, session_expiry: int) -> None:
+def ingest_mqtt_command(client_id: str, batch: int, links: int, streaming_alerts: bool,
+                        session_expiry: int | None) -> None:
     """Subscribe to the live topics (MQTT_URL) and write valid messages to the IOC database."""
     import logging
 

@@ -369,7 +369,7 @@ def measure(engine, ioc_url: str, args, env: dict, inbox: Inbox, roles: dict[str
                     for note in inbox.snapshot() if note.event == "opened"}
 
         complete = wait_until(lambda: wanted <= arrived(),
-                              max(0.0, args.notify_limit - (time.perf_counter() - run.published_at[-1])))
+                              max(0.0, args.notify_limit - (time.perf_counter() - run.due_at[-1])))
         held_from = time.monotonic()
         processes.append(start_ingester(ioc_url, args.broker, batch=2000, links=args.links))
         limit.processes.append(processes[-1])
@@ -396,7 +396,7 @@ def measure(engine, ioc_url: str, args, env: dict, inbox: Inbox, roles: dict[str
         recipient = expected[(rule, station, parameter)] if channel == "email" else "webhook"
         notes = openings.get((channel, recipient, rule, station, parameter), [])
         if notes:
-            latencies.append(min(note.at for note in notes) - run.published_at[first[(station, parameter)]])
+            latencies.append(min(note.at for note in notes) - run.due_at[first[(station, parameter)]])
     unexpected = sorted({(rule, station, parameter) for (_c, _r, rule, station, parameter) in openings}
                         - set(expected))
     with_rules = {"feed": run.figures(), "expected": len(wanted), "complete_in_time": complete,

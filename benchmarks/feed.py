@@ -4,8 +4,9 @@ steady rate, and a poller that notes when each row becomes visible.
 
 Every message carries one value and its index in its timestamp (`start` minus the index in
 milliseconds), so the poller, reading the new rows every 20 ms, knows when each message became
-visible: latency is publish → row visible (±20 ms), rate is rows per second from the first publish
-to the last row, lost = messages whose row never appeared. Every wait here has a time limit.
+visible: latency is from when the message was due (at the rate offered) to its row visible (±20 ms),
+rate is rows per second from the first message due to the last row, lost = messages whose row never
+appeared. Every wait here has a time limit.
 """
 from __future__ import annotations
 
@@ -74,11 +75,11 @@ def new_rows(connection, after_id: int) -> list[tuple[int, datetime]]:
 
 
 def _utc(value) -> datetime:
-    """A stored instant as an aware UTC datetime (SQLite gives UTC text, PostgreSQL aware values)."""
-    from datetime import timezone
+    """A stored instant as the column type reads it (SQLite gives UTC text, PostgreSQL aware values)."""
+    from data_access.models import UtcDateTime
 
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return UtcDateTime().process_result_value(datetime.fromisoformat(value) if isinstance(value, str) else value,
+                                              None)
 
 
 def ingest_values(index: int, sensor_id: str, kind: str) -> dict:
@@ -165,26 +166,26 @@ def ingester(ioc_url: str, broker: str, *, batch: int, links: int, options: tupl
 
 @dataclass
 class FeedRun:
-    """One publishing run: when each message was published and when its row became visible."""
+    """One publishing run: when each message was due (at the rate offered), when it was handed to the
+    connection, and when its row became visible."""
     messages: int
-    published_at: list[float]
+    due_at: list[float]
     visible_at: dict[int, float]
     rows: int
     stations: list[tuple[str, str]] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)
 
     def figures(self) -> dict:
-        """Counts, rates and latencies; `tail_p95_s` is the p95 of the last fifth of the messages
-        published, where a backlog that grows through the run shows first."""
-        visible, published_at = self.visible_at, self.published_at
-        latencies = sorted(visible[i] - sent for i, sent in enumerate(published_at) if i in visible)
-        tail = sorted(visible[i] - published_at[i] for i in range(len(published_at) * 4 // 5, len(published_at))
-                      if i in visible)
+        """Counts, rates and latencies (from when each message was due); `tail_p95_s` is the p95 of
+        the last fifth of the messages, where a backlog that grows through the run shows first."""
+        visible, due_at, sent_at = self.visible_at, self.due_at, self.sent_at
+        latencies = sorted(visible[i] - due for i, due in enumerate(due_at) if i in visible)
+        tail = sorted(visible[i] - due_at[i] for i in range(len(due_at) * 4 // 5, len(due_at)) if i in visible)
         last_visible = max(visible.values()) if visible else time.perf_counter()
         return {
             "messages": self.messages, "rows": self.rows, "lost": max(0, self.messages - len(visible)),
-            "rate_per_s": round(len(visible) / (last_visible - published_at[0]), 1) if published_at else None,
-            "publish_rate_per_s": round(self.messages / (published_at[-1] - published_at[0] + 1e-9), 1)
-            if published_at else None,
+            "rate_per_s": round(len(visible) / (last_visible - due_at[0]), 1) if due_at else None,
+            "publish_rate_per_s": round(len(sent_at) / (sent_at[-1] - sent_at[0] + 1e-9), 1) if sent_at else None,
             "p50_s": round(statistics.median(latencies), 3) if latencies else None,
             "p95_s": _p95(latencies), "tail_p95_s": _p95(tail),
             **({"lost_first": [i for i in range(self.messages) if i not in visible][:10]}
@@ -199,10 +200,12 @@ def _p95(ordered: list[float]) -> float | None:
 MAX_UNACKNOWLEDGED = 60_000  # MQTT packet ids are 16 bits: the publisher waits before running out
 
 
-async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float, ack_timeout_s: float = 60) -> list[float]:
+async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float,
+                        ack_timeout_s: float = 60) -> tuple[list[float], list[float]]:
     """Publish (topic, body) pairs with QoS 1 at `rate` a second on one connection, then wait until
-    the broker has acknowledged them all; returns when each message was due. Latency counts from
-    then, so a publisher (or broker) falling behind the rate cannot hide a slow ingester.
+    the broker has acknowledged them all; returns when each message was due and when it was sent.
+    Latency counts from the first, so a publisher (or broker) falling behind the rate cannot hide a
+    slow ingester; the second says whether it fell behind.
 
     It stands for a fleet of sensors, each on its own connection, so it must not be what limits the
     run: gmqtt sends and acknowledges a message for about 40 µs of CPU where paho (the ingester's
@@ -228,6 +231,7 @@ async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float, a
         client.set_auth_credentials(address.username, address.password)
     await client.connect(address.host, address.port, ssl=address.tls, keepalive=60, version=MQTTv311)
     due_at: list[float] = []
+    sent_at: list[float] = []
     try:
         first = time.perf_counter()
         for i, (topic, body) in enumerate(outgoing):
@@ -237,11 +241,12 @@ async def publish_paced(address, outgoing: list[tuple[str, str]], rate: float, a
             while unacknowledged.count() >= MAX_UNACKNOWLEDGED:
                 await asyncio.sleep(0.005)
             due_at.append(due)
+            sent_at.append(time.perf_counter())
             client.publish(topic, body, qos=QOS)
         await asyncio.wait_for(unacknowledged.wait_empty(), ack_timeout_s)
     finally:
         await client.disconnect()
-    return due_at
+    return due_at, sent_at
 
 
 def publish_and_watch(engine, broker: str, messages: int, rate: float,
@@ -283,7 +288,7 @@ def publish_and_watch(engine, broker: str, messages: int, rate: float,
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     try:
-        published_at = asyncio.run(publish_paced(address, outgoing, rate))
+        due_at, sent_at = asyncio.run(publish_paced(address, outgoing, rate))
         deadline = time.perf_counter() + settle_s
         while time.perf_counter() < deadline and len(visible_at) < messages:
             time.sleep(0.1)
@@ -291,4 +296,4 @@ def publish_and_watch(engine, broker: str, messages: int, rate: float,
     finally:
         stop.set()
         poller.join(30)
-    return FeedRun(messages, published_at, dict(visible_at), max_reading_id(engine) - baseline, stations)
+    return FeedRun(messages, due_at, dict(visible_at), max_reading_id(engine) - baseline, stations, sent_at)

@@ -7,8 +7,8 @@ Builds Chí Linh's demo in a temporary folder, starts `manage.py ingest-mqtt` as
 own process (as in production) and publishes readings with QoS 1 at a steady rate
 (sensors report at a pace, not in one burst; `--rate`). Every message carries one
 value and its index in its timestamp, so a poller that reads the new rows every 20 ms
-knows when each message became visible: latency is publish → row visible (±20 ms),
-rate is rows per second from the first publish to the last row, lost = messages
+knows when each message became visible: latency is due → row visible (±20 ms),
+rate is rows per second from the first message due to the last row, lost = messages
 whose row never appeared.
 
 The peer is the same ingester writing one transaction per message (`--batch 1`), on a smaller
@@ -38,23 +38,15 @@ def run_once(engine, ioc_url: str, broker: str, messages: int, batch: int, rate:
     """Start an ingester process, publish `messages` readings at `rate` a second, measure; with what
     the ingester counted meanwhile other than accepted readings (rejections, duplicates), which
     says where a lost reading went."""
-    before = counters(engine)
+    from data_access.operations import ingest_counters
+
+    before = ingest_counters()
     with ingester(ioc_url, broker, batch=batch, links=links):
         figures = publish_and_watch(engine, broker, messages, rate).figures()
-    after = counters(engine)
+    after = ingest_counters()
     others = {name: after[name] - before.get(name, 0) for name in after
               if name != "accepted.reading" and after[name] != before.get(name, 0)}
     return dict(figures, **({"ingester_counted": others} if others else {}))
-
-
-def counters(engine) -> dict[str, int]:
-    """The ingester's running totals (`ingest_counter`)."""
-    from sqlalchemy import select
-
-    from data_access.models import IngestCounter
-
-    with engine.connect() as connection:
-        return dict(connection.execute(select(IngestCounter.name, IngestCounter.value)).all())
 
 
 CEILING_P95_S = 1.0
@@ -119,7 +111,8 @@ def main() -> None:
     result = dict(batched, peer_rate_per_s=peer["rate_per_s"], peer_p95_s=peer["p95_s"],
                   ratio=round(batched["rate_per_s"] / peer["rate_per_s"], 1) if peer["rate_per_s"] else None,
                   ceiling_per_s=ceiling(steps), ceiling_steps=[
-                      {key: step[key] for key in ("offered_per_s", "rate_per_s", "p95_s", "tail_p95_s", "lost")} for step in steps],
+                      {key: step[key] for key in ("offered_per_s", "rate_per_s", "p95_s", "tail_p95_s", "lost")}
+                      for step in steps],
                   loadavg=[round(value, 2) for value in os.getloadavg()])
     print(json.dumps(result))
 

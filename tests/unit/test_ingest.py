@@ -272,6 +272,13 @@ def _publisher(address, max_inflight: int | None = None):
     return client
 
 
+def _readings_landed(engine, sensor: str, start: datetime, count: int):
+    """A count of the values of `sensor` stored in the `count` seconds up to `start` (the tests publish
+    a reading a second back from `start`)."""
+    return lambda: _count(engine, Reading, Reading.sensor_id == sensor,
+                          Reading.measured_at > start - timedelta(seconds=count), Reading.measured_at <= start)
+
+
 def _wait_for(predicate, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -296,9 +303,7 @@ def test_ingester_writes_valid_and_counts_bad_messages_from_the_broker(ioc_engin
             publisher.publish(topic, raw, qos=1).wait_for_publish(5)
         publisher.publish(f"ioc/thanh-hoa/sensors/{known['air']}/reading", b"{oops", qos=1).wait_for_publish(5)
         publisher.publish(*_reading("380-AQ99", {"pm25": 1}, start), qos=1).wait_for_publish(5)
-        landed = lambda: _count(ioc_engine, Reading, Reading.sensor_id == known["air"],
-                                Reading.measured_at > start - timedelta(seconds=50),
-                                Reading.measured_at <= start)
+        landed = _readings_landed(ioc_engine, known["air"], start, 50)
         assert _wait_for(lambda: landed() == 50)
         time.sleep(0.5)
         assert landed() == 50 and ingester.writer.totals["accepted.reading"] == 50  # shared: each once
@@ -373,8 +378,7 @@ def test_no_qos1_message_is_lost_after_a_broker_restart(ioc_engine, known, broke
             publisher.publish(*_reading(known["water"], {"ph": 7.0, "do": 5.0, "cod": 10.0},
                                         start - timedelta(seconds=i)), qos=1).wait_for_publish(5)
         publisher.loop_stop()
-        landed = lambda: _count(ioc_engine, Reading, Reading.sensor_id == known["water"],
-                                Reading.measured_at > start - timedelta(seconds=200), Reading.measured_at <= start)
+        landed = _readings_landed(ioc_engine, known["water"], start, 200)
         assert _wait_for(lambda: landed() == 600), f"{landed()} of 600 values landed"
     finally:
         ingester.stop()
@@ -396,11 +400,6 @@ def test_the_feed_writes_times_in_the_form_the_column_stores(moment):
     dialect = sqlite.dialect()
     through_orm = column_type.dialect_impl(dialect).bind_processor(dialect)(moment)
     assert _stored_time(moment) == through_orm
-
-
-def _readings_landed(engine, sensor: str, start: datetime, count: int):
-    return lambda: _count(engine, Reading, Reading.sensor_id == sensor,
-                          Reading.measured_at > start - timedelta(seconds=count), Reading.measured_at <= start)
 
 
 def test_readings_published_while_the_ingester_is_away_land_when_it_returns(ioc_engine, known):
