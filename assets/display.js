@@ -131,10 +131,21 @@ window.iocDisplay = (function () {
         return window.dash_clientside.no_update;
     }
 
+    /* What the page shown is, as attributes of <html> for the style sheets (assets/wall.css): the
+       kiosk (data-kiosk), a page with its own staleness banner (data-page-stale). Set here, before
+       the next paint, because a `.app:has(.kiosk)` rule restyled the whole app on every DOM change. */
+    function markPage(content) {
+        const root = document.documentElement;
+        root.toggleAttribute("data-kiosk", !!content.querySelector(".kiosk"));
+        root.toggleAttribute("data-page-stale", !!content.querySelector(".stale-banner"));
+    }
+
     function watch() {
         const content = document.getElementById("_pages_content");
-        if (!content) { window.setTimeout(watch, 300); return; }
-        new MutationObserver(queueFit).observe(content, {childList: true, subtree: true});
+        if (!content) { window.setTimeout(watch, 50); return; }
+        markPage(content);
+        new MutationObserver(function () { markPage(content); queueFit(); })
+            .observe(content, {childList: true, subtree: true});
         window.addEventListener("resize", queueFit);
     }
 

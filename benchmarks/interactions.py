@@ -2,7 +2,7 @@
 the same project at another commit (HEAD) in one run, and the fifty-presenter meeting.
 
     python benchmarks/interactions.py [--reps 20] [--page-runs 3] [--limit 300] [--base HEAD]
-                                      [--no-baseline] [--no-presenters]
+                                      [--no-baseline] [--no-presenters] [--only a,b] [--pages /,/map]
 
 Interactions, each repeated `--reps` times, from the input event to the last DOM change they
 cause: on /map (Thanh Hóa demo, default layers) ward layer toggle, metric change, camera status
@@ -10,7 +10,8 @@ filter, ward click, city switch, language switch; on /services the period (anoth
 dropdown), the period kind (year ↔ quarter) and the comparison; on / (overview) the year. A
 MutationObserver in the page notes every DOM change; an interaction has ended when no callback
 request is in flight and nothing changed for 100 ms; its time is input event → last change (the
-quiet time is not counted).
+quiet time is not counted). `answered_median_ms` is input event → the last server answer: the
+rest is the browser drawing.
 
 Page loads of /, /map, /services and /operations, `--page-runs` times each: a fresh browser
 (signed in, its cache emptied) opens the page (first), then opens it again (repeat, the browser's
@@ -55,21 +56,23 @@ SETTLE_LIMIT_S = 30
 # Installed before the page's own scripts: counts callback requests in flight, notes the time of
 # every DOM change, and takes the first click after `arm()` as the input event.
 OBSERVER = """
-window.__ia = {inflight: 0, last: 0, start: null, done: null, armed: false, changes: 0};
+window.__ia = {inflight: 0, last: 0, start: null, done: null, armed: false, changes: 0, answered: null};
 (function () {
   const ia = window.__ia;
   const fetched = window.fetch;
   window.fetch = function () {
     ia.inflight++;
     return fetched.apply(this, arguments).then(function (response) {
-      return response.clone().text().then(function () { ia.inflight--; return response; });
+      return response.clone().text().then(function () {
+        ia.inflight--; ia.answered = performance.now(); return response;
+      });
     }, function (error) { ia.inflight--; throw error; });
   };
   new MutationObserver(function () { ia.last = performance.now(); ia.changes++; })
     .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
   document.addEventListener('click', function (event) {
     if (!ia.armed) { return; }
-    ia.armed = false; ia.start = event.timeStamp; ia.last = event.timeStamp; ia.changes = 0;
+    ia.armed = false; ia.start = event.timeStamp; ia.last = event.timeStamp; ia.changes = 0; ia.answered = null;
   }, true);
   setInterval(function () {
     if (ia.start !== null && ia.done === null && ia.inflight === 0 && performance.now() - ia.last >= %(quiet)d) {
@@ -91,15 +94,17 @@ def browser():
     return driver
 
 
-def settled(driver) -> float | None:
-    """Milliseconds from the armed input event to the last change it caused (None: no end in time)."""
+def settled(driver) -> tuple[float | None, float | None]:
+    """Milliseconds from the armed input event to the last change it caused, and to the last
+    server answer it waited for (None: no end in time; no request: 0)."""
     deadline = time.time() + SETTLE_LIMIT_S
     while time.time() < deadline:
-        done, start = driver.execute_script("return [window.__ia.done, window.__ia.start];")
+        done, start, answered = driver.execute_script(
+            "return [window.__ia.done, window.__ia.start, window.__ia.answered];")
         if done is not None and start is not None:
-            return done - start
+            return done - start, max(0.0, answered - start) if answered is not None else 0.0
         time.sleep(0.05)
-    return None
+    return None, None
 
 
 # What shows that a page's content is there (besides nothing in flight and a quiet DOM).
@@ -204,12 +209,16 @@ def content_of(path: str) -> str:
     return CONTENT[path.split("?")[0]]
 
 
-def measure(base: str, reps: int, limit: float) -> dict[str, dict]:
-    """Every interaction, each in a fresh browser on its freshly loaded page under a watchdog."""
+def measure(base: str, reps: int, limit: float, only: set[str] | None = None) -> dict[str, dict]:
+    """Every interaction (or those in `only`), each in a fresh browser on its freshly loaded page
+    under a watchdog."""
     results = {}
     for name, (path, steps) in interactions(reps).items():
+        if only and name not in only:
+            continue
         driver = browser()
         times: list[float | None] = []
+        answers: list[float | None] = []
         cut, error = False, None
         try:
             with Watchdog(driver, limit) as dog:
@@ -222,7 +231,9 @@ def measure(base: str, reps: int, limit: float) -> dict[str, dict]:
                             open_menu(driver, step[0])
                             step = step[1]
                         driver.execute_script(step)
-                        times.append(settled(driver))
+                        took, answered = settled(driver)
+                        times.append(took)
+                        answers.append(answered)
                         page_ready(driver, content_of(path))
                         time.sleep(0.2)
                 except Exception as exc:  # the watchdog's kill, or a page that broke: reported, not raised
@@ -231,6 +242,8 @@ def measure(base: str, reps: int, limit: float) -> dict[str, dict]:
         finally:
             hard_quit(driver)
         results[name] = summary(times, reps, cut or error is not None)
+        answered = sorted(a for a in answers if a is not None)
+        results[name]["answered_median_ms"] = round(statistics.median(answered), 1) if answered else None
         if error:
             results[name]["error"] = error
         print(f"  {name:20s} {results[name]}", flush=True)
@@ -240,10 +253,10 @@ def measure(base: str, reps: int, limit: float) -> dict[str, dict]:
 PAGES = ("/", "/map", "/services", "/operations")
 
 
-def measure_pages(base: str, runs: int, limit: float) -> dict[str, dict]:
+def measure_pages(base: str, runs: int, limit: float, pages: tuple[str, ...] = PAGES) -> dict[str, dict]:
     """First and repeat load of each page, `runs` times, each pair in a fresh browser."""
     out = {}
-    for path in PAGES:
+    for path in pages:
         first, repeat = [], []
         for _ in range(runs):
             driver = browser()
@@ -292,12 +305,13 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def run_variant(label: str, cwd: Path, env: dict, reps: int, page_runs: int, limit: float) -> tuple[dict, dict]:
+def run_variant(label: str, cwd: Path, env: dict, reps: int, page_runs: int, limit: float,
+                only: set[str] | None = None, pages: tuple[str, ...] = PAGES) -> tuple[dict, dict]:
     """(interactions, page loads) of one tree."""
     print(f"{label} ({cwd})", flush=True)
     server, base = start_gunicorn(cwd, env)
     try:
-        return measure(base, reps, limit), measure_pages(base, page_runs, limit)
+        return measure(base, reps, limit, only), measure_pages(base, page_runs, limit, pages)
     finally:
         stop(server)
 
@@ -331,7 +345,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="measure this tree only")
     parser.add_argument("--no-presenters", action="store_true", help="skip the fifty-presenter meeting")
     parser.add_argument("--base", default="HEAD", help="the commit the peer is served from")
+    parser.add_argument("--only", default="", help="comma-separated interactions to measure (default: all)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to load ('' for none)")
     args = parser.parse_args()
+    only = {name for name in args.only.split(",") if name} or None
+    pages = tuple(path for path in args.pages.split(",") if path)
 
     folder = Path(tempfile.mkdtemp(prefix="ioc-interactions-"))
     env = {**os.environ, "IOC_DATABASE_URL": f"sqlite:///{folder / 'ioc.db'}",
@@ -347,13 +365,13 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "create-user", "bench", "--role", "staff", "--password-stdin"],
                        cwd=ROOT, env=env, input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
         load_before = load_average()
-        ours, ours_pages = run_variant("ours", ROOT, env, args.reps, args.page_runs, args.limit)
+        ours, ours_pages = run_variant("ours", ROOT, env, args.reps, args.page_runs, args.limit, only, pages)
         baseline, baseline_pages = {}, {}
         if not args.no_baseline:
             subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.base], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             baseline, baseline_pages = run_variant(f"baseline ({args.base})", worktree, env, args.reps,
-                                                   args.page_runs, args.limit)
+                                                   args.page_runs, args.limit, only, pages)
         load_after = load_average()
     finally:
         if worktree.exists():

@@ -55,6 +55,42 @@ def test_public_kiosk_renders_without_login_and_rotates(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def test_leaving_the_kiosk_brings_the_header_back(dash_duo, app):
+    """The kiosk look hangs on <html data-kiosk> (assets/display.js), which must follow the page shown:
+    staff who open the kiosk from the app and go back get their header again."""
+    def go(path: str) -> None:
+        dash_duo.driver.execute_script(f"window.history.pushState({{}}, '', '{path}');"
+                                       "window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));")
+
+    def kiosk_marked() -> bool:
+        return dash_duo.driver.execute_script("return document.documentElement.hasAttribute('data-kiosk')")
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/")
+    dash_duo.wait_for_element(".kpi-card .kpi-value", timeout=20)
+    assert dash_duo.find_element(".app-header").is_displayed() and not kiosk_marked()
+    go("/public")
+    dash_duo.wait_for_element(".kiosk-card", timeout=20)
+    _wait(lambda: not dash_duo.find_element(".app-header").is_displayed(), 10, "the header shows on the kiosk")
+    assert kiosk_marked()
+    go("/")
+    dash_duo.wait_for_element(".kpi-card .kpi-value", timeout=20)
+    _wait(lambda: dash_duo.find_element(".app-header").is_displayed(), 10, "the header stayed hidden")
+    assert not kiosk_marked()
+
+
+def test_a_wall_page_with_its_own_staleness_banner_shows_only_that_one(dash_duo, app):
+    """The demo's feeds end days ago: /operations says so itself, so the wall bar's banner steps back."""
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/operations?mode=wall")
+    dash_duo.wait_for_element("#_pages_content .stale-banner", timeout=20)
+    dash_duo.wait_for_element(".wall-bar .stale-banner", timeout=20)
+    _wait(lambda: dash_duo.driver.execute_script("return document.documentElement.hasAttribute('data-page-stale')"),
+          10, "no data-page-stale on a page with a staleness banner")
+    assert not dash_duo.find_element(".wall-bar .stale-banner").is_displayed()
+    assert dash_duo.find_element("#_pages_content .stale-banner").is_displayed()
+
+
 @pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)], ids=["1080p", "2160p"])
 def test_wall_mode_never_scrolls(dash_duo, app, width, height):
     import dash
