@@ -18,8 +18,9 @@ navigation links carry it to the pages that take one (components/period_controls
 """
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
@@ -145,24 +146,23 @@ def make_shell() -> html.Div:
     ], className="app")
 
 
-@callback(
-    Output(ids.CITY_SELECT, "value"),
-    Output(ids.LANG_SELECT, "value"),
-    Input(ids.URL, "search"),
-    State(ids.CITY_SELECT, "options"),
-    State(ids.CITY_SELECT, "value"),
+# `?city=` and `?lang=` in the address win over the remembered choice (a value already chosen is
+# left alone, so the pages do not draw again for nothing). In the browser: on a language switch,
+# Dash's router waits for this (it may change the language again), and a server round trip here
+# held every page's redraw back ~70 ms.
+clientside_callback(
+    """function(search, cityOptions, city, lang) {
+        const params = new URLSearchParams(search || '');
+        const askedCity = params.get('city'), askedLang = params.get('lang');
+        const known = (cityOptions || []).map(function (option) { return option.value; });
+        const unchanged = window.dash_clientside.no_update;
+        return [askedCity && known.indexOf(askedCity) >= 0 && askedCity !== city ? askedCity : unchanged,
+                %(langs)s.indexOf(askedLang) >= 0 && askedLang !== lang ? askedLang : unchanged];
+    }""" % {"langs": json.dumps(list(LANGS))},
+    Output(ids.CITY_SELECT, "value"), Output(ids.LANG_SELECT, "value"),
+    Input(ids.URL, "search"), State(ids.CITY_SELECT, "options"), State(ids.CITY_SELECT, "value"),
     State(ids.LANG_SELECT, "value"),
 )
-@access(PUBLIC)
-def apply_url_query(search: str | None, city_options: list[dict], city: str | None = None, lang: str | None = None):
-    """`?city=` and `?lang=` in the address win over the remembered choice (a value already
-    chosen is left alone, so the pages do not draw again for nothing)."""
-    query = parse_qs((search or "").lstrip("?"))
-    asked_city = query.get("city", [None])[0]
-    asked_lang = query.get("lang", [None])[0]
-    known = {option["value"] for option in city_options or []}
-    return (asked_city if asked_city in known and asked_city != city else dash.no_update,
-            asked_lang if asked_lang in LANGS and asked_lang != lang else dash.no_update)
 
 
 @callback(
@@ -264,7 +264,7 @@ clientside_callback(
 # drawn in another language, draw it again through Dash's router (its `search` input, with the
 # address's `lang=` changed when it has one). The page was drawn in what request_lang read: the
 # address's `lang=`, else the cookie as it was, else the default the header was drawn in. When the
-# page opens, an address's `lang=` is left for apply_url_query to choose.
+# page opens, an address's `lang=` is left for the address callback above to choose.
 _RELANG = """function(lang) {
     const chosen = lang === 'en' ? 'en' : 'vi';
     const opening = !window.dash_clientside.callback_context.triggered.length;

@@ -125,8 +125,9 @@ def layout(**query) -> html.Div:
     ])
 
 
-# A short flight to the chosen ward or city: it shows where the view went without holding up the page.
-FLIGHT = {"duration": 0.3}
+# The view jumps to the chosen ward or city: a flight kept the page moving 0.3 s after the answer,
+# past the 200 ms an interaction may take (issue #21); the selected ward's outline shows where it went.
+JUMP = {"transition": "fitBounds", "options": {"animate": False}}
 
 
 def ward_hideout(metric: str, layers: list[str], ward: str | None) -> dict:
@@ -187,7 +188,7 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
     as_of = _as_of_line(ward_period(), lang)
     row = metrics[metrics["gso_code"] == ward]
     if not ward or row.empty:
-        viewport = {"bounds": geojson_bounds(wards_geojson(city)), "transition": "flyToBounds", "options": FLIGHT}
+        viewport = {"bounds": geojson_bounds(wards_geojson(city)), **JUMP}
         return [html.P(t("map.click_ward", lang), className="muted"), as_of], viewport
     ward_row = row.iloc[0]
     ward_feature = next(f for f in wards_geojson(city)["features"] if f["properties"]["gso_code"] == ward)
@@ -204,7 +205,7 @@ def render_ward_panel(ward: str | None, city: str, lang: str):
     panel = [html.H2(ward_row["name"], className="section-title"), as_of,
              html.Dl([part for key, value in figures for part in (html.Dt(t(key, lang)), html.Dd(value))]),
              dcc.Link(t("map.open_ward", lang) + " →", href=f"/ward/{ward}", className="button")]
-    return panel, {"bounds": geojson_bounds(ward_feature), "transition": "flyToBounds", "options": FLIGHT}
+    return panel, {"bounds": geojson_bounds(ward_feature), **JUMP}
 
 
 def _as_of_line(period: periods.Period, lang: str) -> html.P:

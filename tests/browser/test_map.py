@@ -46,6 +46,14 @@ def drawn_count(dash_duo) -> int:
         return total;""")
 
 
+def wards_extent(dash_duo) -> float:
+    """Pixels from the westmost to the eastmost ward as drawn: it grows as the map zooms in."""
+    return dash_duo.driver.execute_script("""
+        const rects = Array.from(document.querySelectorAll('.big-map path.leaflet-interactive'))
+            .map(function (p) { return p.getBoundingClientRect(); });
+        return Math.max.apply(null, rects.map(r => r.right)) - Math.min.apply(null, rects.map(r => r.left));""")
+
+
 def wait_for_count(dash_duo, expected: int, timeout: float = 20) -> int:
     deadline, seen = time.time() + timeout, -1
     while time.time() < deadline:
@@ -118,8 +126,14 @@ def test_clicking_a_ward_opens_its_panel(dash_duo, app):
     time.sleep(1.5)
     paths = dash_duo.find_elements(".big-map path.leaflet-interactive")
     assert len(paths) == 49
+    before = wards_extent(dash_duo)
     paths[len(paths) // 2].click()
     link = dash_duo.wait_for_element("#map-side a.button", timeout=15)
+    # the view is on the ward at once (no flight still moving the map after the answer)
+    time.sleep(0.15)
+    at_once = wards_extent(dash_duo)
+    time.sleep(0.6)
+    assert wards_extent(dash_duo) == at_once > before
     assert link.get_attribute("href").split("/ward/")[1].isdigit()
     assert dash_duo.find_element("#map-side h2").text.startswith(("Phường", "Xã"))
     year = ward_period().year  # the panel says once which period its figures are of
