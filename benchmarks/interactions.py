@@ -142,10 +142,15 @@ def open_menu(driver, selector: str) -> None:
     time.sleep(0.3)
 
 
+# The options of the dropdown that is open. Not every `[role=option]`: Dash's radio items (the
+# language, the theme, the period kind) are options too, and a step once clicked those.
+OPEN_OPTIONS = ".dash-dropdown-content [role=option]"
+
+
 def city_option_script(city_name: str) -> str:
-    """Arms, then clicks the dropdown option whose text is the city's name."""
+    """Arms, then clicks the open dropdown's option whose text is the city's name."""
     return ("window.__arm(); const wanted = %s;"
-            "const option = Array.from(document.querySelectorAll('[role=option]'))"
+            f"const option = Array.from(document.querySelectorAll('{OPEN_OPTIONS}'))"
             ".find(function (o) { return o.textContent.trim() === wanted; });"
             "if (!option) { throw new Error('no option ' + wanted); } option.click();") % json.dumps(city_name)
 
@@ -153,7 +158,7 @@ def city_option_script(city_name: str) -> str:
 def other_option_script(index: int) -> str:
     """Arms, then clicks the `index`-th option of the open dropdown that is not the chosen one."""
     return ("window.__arm(); const options = Array.from(document.querySelectorAll("
-            "'[role=option][aria-selected=false]'));"
+            f"'{OPEN_OPTIONS}[aria-selected=false]'));"
             "if (!options.length) { throw new Error('no other option'); }"
             f"options[{index} % options.length].click();")
 

@@ -19,6 +19,7 @@ from dash import (
     ClientsideFunction,
     Input,
     Output,
+    Patch,
     clientside_callback,
     dcc,
     html,
@@ -59,29 +60,27 @@ def locale_text(lang: str) -> dict[str, str]:
     return {**texts, "thousandSeparator": separators["group"], "decimalSeparator": separators["decimal"]}
 
 
-def data_grid(name: str, rows: list[dict], columns: list[GridColumn], lang: str, page_size: int = 20,
+def data_grid(name: str, rows: list[dict] | None, columns: list[GridColumn], lang: str, page_size: int = 20,
               key: str | None = None) -> html.Div:
     """A grid of `rows` under a quick filter, in a box whose id is `name` (pages and tests find it there).
     Pages of `page_size` rows only when there are more; the grid grows with its rows and scrolls
     sideways inside itself, never the page. With `key` (a field of the rows), each row carries its
-    identity, and `shown_rows` can later take what the reader filtered and sorted."""
-    row_data = [_row(row, columns, lang) for row in rows]
-    if key is not None:
-        for out, row in zip(row_data, rows):
-            out[ROW_KEY] = str(row[key])
-    column_defs = [_column_def(column) for column in columns]
-    column_defs[0].update(pinned="left", lockPinned=True, flex=None, width=_first_width(columns[0], row_data))
+    identity, and `shown_rows` can later take what the reader filtered and sorted. `rows` None: a
+    grid drawn before its rows, which a callback sends later with `grid_update` (the grid shows
+    that it is loading meanwhile)."""
+    row_data = None if rows is None else grid_rows(rows, columns, lang, key)
     grid = dag.AgGrid(
         id=grid_id(name),
         rowData=row_data,
-        columnDefs=column_defs,
+        columnDefs=column_defs(columns, row_data or []),
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1, "minWidth": 120,
                        "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={"theme": "themeQuartz", "localeText": locale_text(lang), "domLayout": "autoHeight",
-                         "pagination": len(rows) > page_size, "paginationPageSize": page_size,
+                         "pagination": len(row_data or []) > page_size, "paginationPageSize": page_size,
                          "paginationPageSizeSelector": False, "suppressColumnVirtualisation": True,
                          "animateRows": False, "quickFilterText": ""},
         className="data-grid-table",
+        **({"getRowId": f"params.data.{ROW_KEY}"} if key is not None else {}),
     )
     quick_filter = html.Label([
         html.Span(t("grid.quick_filter_label", lang), className="visually-hidden"),
@@ -89,6 +88,33 @@ def data_grid(name: str, rows: list[dict], columns: list[GridColumn], lang: str,
                   placeholder=t("grid.quick_filter", lang), className="text-input", autoComplete="off"),
     ], className="grid-quick-filter")
     return html.Div([quick_filter, grid], id=name, className="data-grid")
+
+
+def grid_rows(rows: list[dict], columns: list[GridColumn], lang: str, key: str | None = None) -> list[dict]:
+    """The grid's `rowData`: each row as `_row` writes it, with its identity under ROW_KEY when `key`."""
+    row_data = [_row(row, columns, lang) for row in rows]
+    if key is not None:
+        for out, row in zip(row_data, rows):
+            out[ROW_KEY] = str(row[key])
+    return row_data
+
+
+def column_defs(columns: list[GridColumn], row_data: list[dict]) -> list[dict]:
+    """The grid's `columnDefs`; the first column pinned on the left, as wide as its texts in `row_data`."""
+    definitions = [_column_def(column) for column in columns]
+    definitions[0].update(pinned="left", lockPinned=True, flex=None, width=_first_width(columns[0], row_data))
+    return definitions
+
+
+def grid_update(rows: list[dict], columns: list[GridColumn], lang: str, page_size: int = 20,
+                key: str | None = None) -> tuple[list[dict], list[dict], Patch]:
+    """New rows for a grid that stays drawn (`rowData`, `columnDefs`, and a patch of `dashGridOptions`
+    for its paging): the grid keeps the reader's sort and filter, and with `key` AG Grid changes the
+    rows in place. Building the whole grid again cost a ~100 ms redraw on every period change."""
+    row_data = grid_rows(rows, columns, lang, key)
+    paging = Patch()
+    paging["pagination"] = len(row_data) > page_size
+    return row_data, column_defs(columns, row_data), paging
 
 
 def frame_columns(frame: pd.DataFrame) -> tuple[list[dict], list[GridColumn]]:

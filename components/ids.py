@@ -72,7 +72,7 @@ def period_ids(page: str) -> dict[str, str]:
 SERVICES_CARDS = "services-cards"
 SERVICES_WARD_CHART = "services-ward-chart"
 SERVICES_MONTHLY = "services-monthly"
-SERVICES_TABLE = "services-table"
+SERVICES_TABLE_NOTE = "services-table-note"
 SERVICES_EXPORT = "services-export"  # pattern: {"type": SERVICES_EXPORT, "format": "csv" | "xlsx"}
 SERVICES_DOWNLOAD = "services-download"
 SERVICES_HEADING = "services-heading"

@@ -17,7 +17,7 @@ from components.charts import (
     ward_rate_dots,
 )
 from components.export import export_buttons, table_export
-from components.grid import COUNT, RATE, TEXT_KIND, GridColumn, data_grid, grid_id, shown_rows
+from components.grid import COUNT, RATE, TEXT_KIND, GridColumn, data_grid, grid_id, grid_update, shown_rows
 from components.kpi_card import make_kpi_card
 from components.period_controls import (
     combined_key,
@@ -56,6 +56,9 @@ GROUPS = (
     ("services.online_payment_rate", None), ("services.level3_dossiers", None),
     ("services.level3_on_time_rate", None), ("services.level4_dossiers", None), ("services.level4_on_time_rate", None),
 )
+# The ward grid stays drawn; a period, city or comparison sends it new rows (components/grid.grid_update).
+SERVICES_GRID = grid_id(ids.SERVICES_WARD_GRID)
+PAGE_SIZE = 50
 TABLE_COLUMNS = ("ward", "dossiers", "online_rate", "on_time_rate", "digitised_rate", "level3", "level4")
 COLUMN_KINDS = {"ward": TEXT_KIND, "dossiers": COUNT, "online_rate": RATE, "on_time_rate": RATE, "digitised_rate": RATE,
                 "level3": COUNT, "level4": COUNT}
@@ -76,18 +79,21 @@ def layout(**query) -> html.Div:
             html.Div([html.H2(t("services.by_ward", lang), className="section-title"),
                       html.Div(export_buttons(ids.SERVICES_EXPORT), className="export-buttons")],
                      className="page-head"),
-            html.Div(id=ids.SERVICES_TABLE), dcc.Download(id=ids.SERVICES_DOWNLOAD),
+            data_grid(ids.SERVICES_WARD_GRID, None, _columns(lang), lang, page_size=PAGE_SIZE, key="gso_code"),
+            html.Div(id=ids.SERVICES_TABLE_NOTE), dcc.Download(id=ids.SERVICES_DOWNLOAD),
         ], className="panel", style={"marginTop": "16px"}),
     ])
 
 
 @callback(
     Output(ids.SERVICES_CARDS, "children"), Output(ids.SERVICES_WARD_CHART, "figure"),
-    Output(ids.SERVICES_MONTHLY, "figure"), Output(ids.SERVICES_TABLE, "children"),
+    Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"), Output(SERVICES_GRID, "columnDefs"),
+    Output(SERVICES_GRID, "dashGridOptions", allow_duplicate=True), Output(ids.SERVICES_TABLE_NOTE, "children"),
     Output(ids.SERVICES_HEADING, "children"),
     Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"), Input(ids.THEME_SELECT, "value"),
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
     Input(PERIOD_IDS["compare"], "value"),
+    prevent_initial_call="initial_duplicate",  # the grid's quick filter writes its options too
 )
 @cache_response()
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):
@@ -102,7 +108,8 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
         monthly = monthly_dossiers(city, period.year)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
         message = error_banner(str(exc))
-        return message, go.Figure(), go.Figure(), None, t("services.heading", lang)
+        return (message, go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None,
+                t("services.heading", lang))
     cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang), sources[code],
                            lang, compared_label=f"{t('card.vs', lang)} {format_period(other, lang)}")
              for code, threshold in GROUPS]
@@ -120,16 +127,14 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
                                      name=t("services.on_time", lang), mode="lines+markers"))
     month_chart.update_xaxes(dtick=None, tickformat=None, type="category")
     month_chart.update_layout(yaxis2=on_time_axis(lang))
-    table = _ward_grid(wards.to_dict("records"), lang)
-    if has_lineage(city):
-        table = html.Div([table, html.Small(t("lineage.rule", lang), className="lineage-note")])
-    return cards, ward_chart, month_chart, table, t("services.heading", lang)
+    grid = grid_update(wards.to_dict("records"), _columns(lang), lang, PAGE_SIZE, key="gso_code")
+    note = html.Small(t("lineage.rule", lang), className="lineage-note") if has_lineage(city) else None
+    return cards, ward_chart, month_chart, *grid, note, t("services.heading", lang)
 
 
-def _ward_grid(rows: list[dict], lang: str):
-    """The ward table: counts and rates sort as numbers and read as the language writes them."""
-    columns = [GridColumn(c, t(f"services.col.{c}", lang), COLUMN_KINDS[c]) for c in TABLE_COLUMNS]
-    return data_grid(ids.SERVICES_WARD_GRID, rows, columns, lang, page_size=50, key="gso_code")
+def _columns(lang: str) -> list[GridColumn]:
+    """The ward table's columns: counts and rates sort as numbers and read as the language writes them."""
+    return [GridColumn(c, t(f"services.col.{c}", lang), COLUMN_KINDS[c]) for c in TABLE_COLUMNS]
 
 
 def _threshold(value: float | None, period: periods.Period, lang: str) -> dict | None:
@@ -152,7 +157,7 @@ def drill_down_to_ward(click: dict | None):
     Output(ids.SERVICES_DOWNLOAD, "data"),
     Input({"type": ids.SERVICES_EXPORT, "format": ALL}, "n_clicks"),
     State(ids.CITY_SELECT, "value"), State(PERIOD_IDS["period"], "value"), State(PERIOD_IDS["to"], "value"),
-    State(ids.LANG_SELECT, "value"), State(grid_id(ids.SERVICES_WARD_GRID), "virtualRowData"),
+    State(ids.LANG_SELECT, "value"), State(SERVICES_GRID, "virtualRowData"),
     prevent_initial_call=True,
 )
 def export_table(clicks, city: str, period_key: str, last_key: str | None, lang: str, shown: list | None = None):

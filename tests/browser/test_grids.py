@@ -88,6 +88,32 @@ def test_a_header_click_sorts_numbers_as_numbers(dash_duo, app, wards):
     assert dash_duo.get_logs() == []
 
 
+def test_another_period_brings_new_rows_into_the_same_grid_in_the_readers_order(dash_duo, app, wards):
+    """The grid stays drawn (components/grid.grid_update): a period change sends rows, and the
+    reader's sort holds for the new period's figures."""
+    from data_access.kpi import services_by_ward
+    from domain import periods
+
+    _open_services(dash_duo, app)
+    header = dash_duo.find_element(f"{GRID} .ag-header-cell[col-id='dossiers'] .ag-header-cell-label")
+    header.click()
+    header.click()
+    shown = min(50, len(wards))
+    before = [float(v) for v in sorted(wards["dossiers"], reverse=True)[:shown]]
+    assert _until(dash_duo, lambda: [_vi_number(v) for v in _column(dash_duo, "dossiers")], before) == before
+    dash_duo.driver.execute_script("document.querySelector(arguments[0] + ' .ag-root-wrapper').__kept = true;", GRID)
+    dash_duo.find_element(f"#{ids.period_ids('services')['period']}").click()
+    option = next(o for o in dash_duo.find_elements("[role=option]") if o.text.strip().endswith("2023"))
+    option.click()
+    later = services_by_ward("thanh-hoa", periods.parse("2023"))
+    after = [float(v) for v in sorted(later["dossiers"], reverse=True)[:shown]]
+    assert after != before
+    assert _until(dash_duo, lambda: [_vi_number(v) for v in _column(dash_duo, "dossiers")], after) == after
+    assert dash_duo.driver.execute_script("return document.querySelector(arguments[0] + ' .ag-root-wrapper').__kept;",
+                                          GRID)
+    assert dash_duo.get_logs() == []
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_the_grid_menus_speak_the_page_language(dash_duo, app, lang):
     _open_services(dash_duo, app, lang)

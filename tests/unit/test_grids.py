@@ -21,6 +21,7 @@ from components.grid import (
     GridColumn,
     data_grid,
     frame_columns,
+    grid_update,
     locale_text,
     shown_rows,
 )
@@ -178,6 +179,25 @@ def test_rows_of_a_keyed_grid_carry_their_identity():
     grid = data_grid("g", WARDS.to_dict("records"), [GridColumn("name", "Tên")], "vi", key="gso_code")
     rows = next(node["props"]["rowData"] for node in _walk(_as_json(grid)) if "rowData" in node["props"])
     assert [row[ROW_KEY] for row in rows] == ["14755", "14758", "14761"]
+
+
+def test_a_grid_drawn_before_its_rows_gets_them_as_an_update():
+    """A page that keeps its grid drawn sends rows, columns (the pinned column as wide as its texts)
+    and paging; AG Grid then changes rows in place by their key instead of drawing the grid again."""
+    columns = [GridColumn("name", "Tên"), GridColumn("received", "Nhận", COUNT)]
+    empty = data_grid("g", None, columns, "vi", page_size=2, key="gso_code").children[1]
+    assert empty.rowData is None and empty.getRowId == f"params.data.{ROW_KEY}"
+    assert not empty.dashGridOptions["pagination"]
+    rows, defs, paging = grid_update(WARDS.to_dict("records"), columns, "vi", page_size=2, key="gso_code")
+    assert rows == data_grid("g", WARDS.to_dict("records"), columns, "vi", key="gso_code").children[1].rowData
+    assert [row[ROW_KEY] for row in rows] == ["14755", "14758", "14761"]
+    assert rows[2]["_shown"] == {"received": "30"}
+    assert defs[0]["pinned"] == "left" and defs[0]["width"] >= empty.columnDefs[0]["width"]
+    assert paging.to_plotly_json()["operations"] == [
+        {"operation": "Assign", "location": ["pagination"], "params": {"value": True}}]
+    _, _, one_page = grid_update(WARDS.to_dict("records"), columns, "vi", page_size=3)
+    assert one_page.to_plotly_json()["operations"][0]["params"] == {"value": False}
+    assert "getRowId" not in data_grid("g", [], columns, "vi").children[1].to_plotly_json()["props"]
 
 
 def test_the_ward_export_follows_the_grids_filters_and_figures_come_from_the_server(client_as):
