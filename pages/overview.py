@@ -74,8 +74,22 @@ def restore_year(given, period_state, year: int):
 remember_year(Input(ids.OVERVIEW_YEAR, "value"), PAGE)
 
 
+@callback(Output(ids.OVERVIEW_CARDS, "children"), Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"),
+          Input(ids.OVERVIEW_YEAR, "value"))
+@cache_response()
+def render_year(city: str, lang: str, year: int):
+    """The pillars' cards for the year: all a year change redraws (the trends, the map and its
+    legend are the city's, drawn by `render_overview`)."""
+    lang = normalise_lang(lang)
+    try:
+        if get_city(city) is None:
+            raise DatabaseUnavailable(f"{t('shell.unknown_city', lang)} {city!r}")
+        return _pillar_sections(city, periods.year(year), lang)
+    except DatabaseUnavailable as exc:
+        return error_banner(str(exc))
+
+
 @callback(
-    Output(ids.OVERVIEW_CARDS, "children"),
     Output(ids.OVERVIEW_CHARTS, "children"),
     Output(ids.OVERVIEW_WARDS, "data"),
     Output(ids.OVERVIEW_MAP, "viewport"),
@@ -87,32 +101,30 @@ remember_year(Input(ids.OVERVIEW_YEAR, "value"), PAGE)
     Input(ids.CITY_SELECT, "value"),
     Input(ids.LANG_SELECT, "value"),
     Input(ids.THEME_SELECT, "value"),
-    Input(ids.OVERVIEW_YEAR, "value"),
 )
 @cache_response()
-def render_overview(city: str, lang: str, theme: str, year: int):
+def render_overview(city: str, lang: str, theme: str):
+    """The city's trends (every year), its ward map and legend; the year's cards are `render_year`'s."""
     lang = normalise_lang(lang)
-    return (*_render(city, lang, theme, year), t("overview.heading", lang), t("overview.year", lang))
+    return (*_render(city, lang, theme), t("overview.heading", lang), t("overview.year", lang))
 
 
-def _render(city: str, lang: str, theme: str, year: int) -> tuple:
+def _render(city: str, lang: str, theme: str) -> tuple:
     try:
         info = get_city(city)
         if info is None:
             raise DatabaseUnavailable(f"{t('shell.unknown_city', lang)} {city!r}")
-        period = periods.year(year)
-        cards = _pillar_sections(city, period, lang)
         charts = _trend_charts(city, lang, theme)
         geojson = choropleth_geojson(wards_geojson(city), metric_values(ward_metrics(city), "camera_density"), lang)
         schematic = has_schematic_wards(city)
     except DatabaseUnavailable as exc:
         message = error_banner(str(exc))
-        return None, None, None, dash.no_update, t("overview.map_title", lang), None, message
+        return None, None, dash.no_update, t("overview.map_title", lang), None, message
     viewport = {"center": [info["centre_lat"], info["centre_lon"]], "zoom": zoom_for_area(info["area_km2"])}
     note = [t("overview.map_title", lang),
             html.Small(t("overview.schematic", lang), className="schematic-note")
             if schematic else None]
-    return cards, charts, geojson, viewport, note, legend(geojson["breaks"], t("overview.map_unit", lang), lang), None
+    return charts, geojson, viewport, note, legend(geojson["breaks"], t("overview.map_unit", lang), lang), None
 
 
 def _pillar_sections(city: str, period: periods.Period, lang: str) -> list:

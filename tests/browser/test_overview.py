@@ -2,8 +2,11 @@
 and a clear banner when the database is missing."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from components import ids
 from domain.city_time import city_today
 from tests.browser.conftest import sign_in
 
@@ -41,6 +44,58 @@ def test_overview_cards_in_both_languages(dash_duo, app):
     dash_duo.wait_for_contains_text(".pillar-governance .section-title", "Smart governance", timeout=10)
     assert len(dash_duo.find_elements(".ward-map path.leaflet-interactive")) == 49
     assert len(dash_duo.find_elements(".js-plotly-plot")) == 3
+    assert dash_duo.get_logs() == []
+
+
+def _mark_when_drawn(dash_duo, selector: str, count: int, timeout: float = 20) -> None:
+    """Mark the `count` elements of `selector` once they stay the same elements for a second (the
+    charts' script draws them in steps after the page's answers have come)."""
+    mark = ("const found = document.querySelectorAll(arguments[0]);"
+            "const kept = Array.from(found).every(e => e.__kept); found.forEach(e => { e.__kept = true; });"
+            "return found.length === arguments[1] && kept;")
+    deadline = time.time() + timeout
+    dash_duo.driver.execute_script(mark, selector, count)
+    while time.time() < deadline:
+        time.sleep(1)
+        if dash_duo.driver.execute_script(mark, selector, count):
+            return
+    raise AssertionError(f"{selector} never settled")
+
+
+def test_a_year_change_asks_for_the_cards_only(dash_duo, app):
+    """The trends span every year and the map is the city's: a year change redraws the cards alone
+    (one callback answer), and the charts and the map stay as drawn."""
+    from data_access.kpi import compute_kpis
+    from domain import periods
+    from domain.formatting import format_value
+    from domain.indicators import BY_CODE
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/?year=2022&lang=vi")
+    _assert_values(dash_duo, "vi")
+    dash_duo.wait_for_element(".ward-map path.leaflet-interactive", timeout=20)
+    _mark_when_drawn(dash_duo, ".js-plotly-plot, .ward-map", count=4)
+    dash_duo.driver.execute_script("""
+        window.__outputs = [];
+        const fetched = window.fetch;
+        window.fetch = function (url, options) {
+            if (String(url).indexOf('_dash-update-component') >= 0) {
+                window.__outputs.push(JSON.parse(options.body).output);
+            }
+            return fetched.apply(this, arguments);
+        };""")
+    dash_duo.find_element("#overview-year").click()
+    next(o for o in dash_duo.find_elements(".dash-dropdown-content [role=option]") if o.text.strip() == "2023").click()
+    code = "services.digitised_rate"
+    wanted = compute_kpis("thanh-hoa", periods.year(2023))[code]
+    dash_duo.wait_for_text_to_equal(CARD.format(code), format_value(wanted, BY_CODE[code].unit, "vi"), timeout=20)
+    assert wanted != compute_kpis("thanh-hoa", periods.year(2022))[code]
+    # besides the navigation links, which carry the chosen year to the other pages
+    asked = dash_duo.driver.execute_script("return window.__outputs;")
+    assert [output for output in asked if not output.startswith(ids.NAV)] == [f"{ids.OVERVIEW_CARDS}.children"]
+    assert dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.js-plotly-plot, .ward-map')).map(e => !!e.__kept);") == \
+        [True] * 4
     assert dash_duo.get_logs() == []
 
 

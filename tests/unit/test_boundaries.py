@@ -379,7 +379,7 @@ def test_ward_file_lifts_the_schematic_label_on_every_map(ioc_copy, tmp_path):
     overview, map_page = sys.modules["pages.overview"], sys.modules["pages.map"]
 
     def labels() -> tuple[bool, bool]:
-        note = overview.render_overview(CITY, "vi", "light", 2022)[4]
+        note = overview.render_overview(CITY, "vi", "light")[3]
         schematic_note = map_page.load_city(CITY, "vi")[0]["wards"]["schematic"]
         return note[1] is not None, schematic_note
 
