@@ -16,6 +16,7 @@ MENU_LABEL = "shell-menu-label"
 # The period chosen in this browser tab, {"period": "2022-Q3", "compare": "last_year"}, for every page.
 PERIOD_STORE = "shell-period-store"
 PERIOD_FROM_URL = "period-from-url"  # pattern: {"type": PERIOD_FROM_URL, "page": page}: what the address gave
+PERIOD_CHOICES = "period-choices"  # pattern: {"type": PERIOD_CHOICES, "page": the period select's id}
 PERIOD_TO_LABEL = "period-to-label"  # pattern: {"type": PERIOD_TO_LABEL, "page": the period select's id}
 
 OVERVIEW_YEAR = "overview-year"

@@ -13,17 +13,18 @@ writes them ("Quý 3/2026", "Q3 2026"); the address and the store keep the key (
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, clientside_callback, dcc, html
 
 from components import ids
 from domain import periods
 from domain.city_time import city_today
 from domain.formatting import format_period
 from domain.headlines import FIRST_DATA_YEAR
-from domain.i18n import dropdown_labels, normalise_lang, t
+from domain.i18n import dropdown_labels, t
 
 KINDS = ("year", "quarter", "month")
 COMPARISONS = ("previous", "last_year")
@@ -144,6 +145,52 @@ def restored(given, state, kinds: tuple[str, ...] = PAGE_PERIODS["any"][0]) -> t
     return period, None if "compare" in given else compare
 
 
+# `restored` in the browser, for a page opening: (given, state) → {first, last, kind, compare}, each
+# null where the address gave it or the store has nothing that reads as a period or a comparison.
+# The store holds keys the page's own scripts wrote; the server checks what comes of them anyway
+# (`control_values` when the kind changes, `periods.parse` in every page's rendering).
+RESTORED_JS = """function (given, state) {
+    const key = new RegExp(%(pattern)s);
+    const comparisons = %(comparisons)s;
+    given = given || [];
+    state = (state && typeof state === 'object') ? state : {};
+    function kindOf(text) {
+        const m = key.exec(text);
+        return !m ? null : m[2] ? 'quarter' : m[3] ? 'month' : 'year';
+    }
+    const out = {first: null, last: null, kind: null, compare: null};
+    if (given.indexOf('period') < 0 && typeof state.period === 'string') {
+        const parts = state.period.split('..');
+        const kinds = parts.map(kindOf);
+        if (parts.length <= 2 && kinds[0] && kinds.every(function (k) { return k === kinds[0]; })) {
+            out.first = parts[0];
+            out.last = parts.length === 2 && parts[1] !== parts[0] ? parts[1] : null;
+            out.kind = kinds[0];
+        }
+    }
+    if (given.indexOf('compare') < 0 && comparisons.indexOf(state.compare) >= 0) { out.compare = state.compare; }
+    return out;
+}""" % {"pattern": json.dumps(periods.KEY_PATTERN), "comparisons": json.dumps(list(COMPARISONS))}
+
+
+# The controls in the browser: `control_values` over the layout's PERIOD_CHOICES (the same rule),
+# after the store's period on opening (a compare chosen in the tab too).
+CONTROLS_JS = """function(kind, period, last, given, state, choices, compare) {
+    let chosenCompare = window.dash_clientside.no_update;
+    if (!window.dash_clientside.callback_context.triggered.length) {
+        const restored = (%(restored)s)(given, state);
+        if (restored.first) { kind = restored.kind; period = restored.first; last = restored.last; }
+        chosenCompare = restored.compare || compare;
+    }
+    kind = choices[kind] ? kind : 'year';
+    const options = choices[kind].options;
+    const first = options.some(function (o) { return o.value === period; }) ? period : choices[kind]['default'];
+    const toOptions = options.filter(function (o) { return o.value >= first; });
+    const to = toOptions.some(function (o) { return o.value === last; }) ? last : null;
+    return [kind, options, first, toOptions, to, chosenCompare];
+}""" % {"restored": RESTORED_JS}
+
+
 def period_query(accepts: str | None, state) -> dict[str, str]:
     """The query a navigation link to a page carries: the store's period and comparison, as far
     as the page takes them (`accepts`: its `period` entry in the page registry)."""
@@ -169,19 +216,23 @@ def url_marker(page: str, given) -> dcc.Store:
 def make_period_controls(page_ids: dict[str, str], period, compare: str, lang: str,
                          given=frozenset()) -> html.Div:
     first, last = (period.first, period.last) if period.kind == "range" else (period, None)
-    options = period_options(first.kind, lang=lang)
+    kind, options, first_key, to_options, last_key = control_values(first.kind, first.key, last.key if last else None,
+                                                                    lang)
     return html.Div([
-        dcc.RadioItems(id=page_ids["kind"], value=first.kind, inline=True, className="segmented light",
+        dcc.RadioItems(id=page_ids["kind"], value=kind, inline=True, className="segmented light",
                        options=_kind_options(lang)),
-        dcc.Dropdown(id=page_ids["period"], value=first.key, options=options, style=_SELECT_WIDTH,
+        dcc.Dropdown(id=page_ids["period"], value=first_key, options=options, style=_SELECT_WIDTH,
                      clearable=False, searchable=False, labels=dropdown_labels(lang)),
         html.Span(t("period.to", lang), id={"type": ids.PERIOD_TO_LABEL, "page": page_ids["period"]},
                   className="muted"),
-        dcc.Dropdown(id=page_ids["to"], value=last.key if last else None, options=options, style=_SELECT_WIDTH,
+        dcc.Dropdown(id=page_ids["to"], value=last_key, options=to_options, style=_SELECT_WIDTH,
                      clearable=True, searchable=False, placeholder="—", labels=dropdown_labels(lang)),
         dcc.RadioItems(id=page_ids["compare"], value=compare, inline=True, className="segmented light",
                        options=_compare_options(lang)),
         url_marker(page_ids["period"], given),
+        # Every kind's periods, labelled in the page's language: the browser switches between them.
+        dcc.Store(id={"type": ids.PERIOD_CHOICES, "page": page_ids["period"]},
+                  data={k: {"options": period_options(k, lang=lang), "default": default_period(k)} for k in KINDS}),
     ], className="period-controls")
 
 
@@ -205,29 +256,20 @@ def control_values(kind: str, first: str | None, last: str | None, lang: str, to
 
 
 def register_period_callbacks(page_ids: dict[str, str]) -> None:
-    """Opening the page → the session's period for what the address did not say; language →
-    labels; kind → period options; every change → the address bar and the session store."""
+    """In the browser, so a page's figures are asked for at once and a kind change costs no round
+    trip: opening the page → the session's period for what the address did not say; kind → period
+    options; every change → the address bar and the session store. The page is drawn again in
+    another language (components/shell.py), labels and all."""
     marker = {"type": ids.PERIOD_FROM_URL, "page": page_ids["period"]}
 
-    @callback(Output(page_ids["kind"], "value"), Output(page_ids["kind"], "options"),
-              Output(page_ids["period"], "options"), Output(page_ids["period"], "value"),
-              Output(page_ids["to"], "options"), Output(page_ids["to"], "value"),
-              Output(page_ids["compare"], "value"), Output(page_ids["compare"], "options"),
-              Output({"type": ids.PERIOD_TO_LABEL, "page": page_ids["period"]}, "children"),
-              Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
-              Input(ids.LANG_SELECT, "value"), State(marker, "data"), State(ids.PERIOD_STORE, "data"))
-    def _controls(kind: str, current: str, last: str | None, lang: str, given, state):
-        lang = normalise_lang(lang)
-        compare = no_update
-        if ctx.triggered_id is None:  # the page has just opened
-            period, stored_compare = restored(given, state)
-            if period is not None:
-                kind = period.first.kind if period.kind == "range" else period.kind
-                current, last = (period.first.key, period.last.key) if period.kind == "range" else (period.key, None)
-            compare = stored_compare or no_update
-        kind, options, first, to_options, last = control_values(kind, current, last, lang)
-        return (kind, _kind_options(lang), options, first, to_options, last, compare, _compare_options(lang),
-                t("period.to", lang))
+    clientside_callback(
+        CONTROLS_JS,
+        Output(page_ids["kind"], "value"), Output(page_ids["period"], "options"), Output(page_ids["period"], "value"),
+        Output(page_ids["to"], "options"), Output(page_ids["to"], "value"), Output(page_ids["compare"], "value"),
+        Input(page_ids["kind"], "value"), Input(page_ids["period"], "value"), Input(page_ids["to"], "value"),
+        State(marker, "data"), State(ids.PERIOD_STORE, "data"),
+        State({"type": ids.PERIOD_CHOICES, "page": page_ids["period"]}, "data"), State(page_ids["compare"], "value"),
+    )
 
     remember_period(["period", "last", "chosen"],
                     "key = (last && last !== period) ? period + '..' + last : (period || ''); compare = chosen;",

@@ -15,7 +15,9 @@ from domain.city_time import city_midnight
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
-_PATTERN = re.compile(r"^(\d{4})(?:-Q([1-4])|-(\d{2}))?$")
+# A period's key; assets' scripts read the same pattern (components/period_controls.py).
+KEY_PATTERN = r"^(\d{4})(?:-Q([1-4])|-(\d{2}))?$"
+_PATTERN = re.compile(KEY_PATTERN)
 
 
 class PeriodError(ValueError):

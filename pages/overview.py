@@ -7,14 +7,14 @@ stands for its year), else from the period chosen in this browser tab on another
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import bar_chart, line_chart
 from components.kpi_card import make_kpi_card, next_target
-from components.period_controls import read_query, remember_year, restored, url_marker
+from components.period_controls import RESTORED_JS, read_query, remember_year, url_marker
 from components.shell import request_lang
 from components.ward_map import choropleth_geojson, legend, make_ward_map, zoom_for_area
 from data_access.db import DatabaseUnavailable
@@ -63,12 +63,18 @@ def layout(**query) -> html.Div:
     ], className="overview")
 
 
-@callback(Output(ids.OVERVIEW_YEAR, "value"), Input({"type": ids.PERIOD_FROM_URL, "page": PAGE}, "data"),
-          State(ids.PERIOD_STORE, "data"), State(ids.OVERVIEW_YEAR, "value"))
-def restore_year(given, period_state, year: int):
-    """Opened without a year in the address: the year of the period chosen in this tab."""
-    period, _compare = restored(given, period_state)
-    return period.year if period is not None else year
+# Opened without a year in the address: the year of the period chosen in this tab, in the browser
+# (the cards are asked for at once, not after a round trip).
+RESTORE_YEAR_JS = """function(given, state, year, options) {
+    const restored = (%(restored)s)(given, state);
+    const shown = restored.last || restored.first;  // a range's year is its last period's
+    const wanted = shown ? parseInt(shown.slice(0, 4), 10) : null;
+    // the year even when it stays: the tab's store and the links follow what the page shows
+    return wanted !== null && (options || []).indexOf(wanted) >= 0 ? wanted : year;
+}""" % {"restored": RESTORED_JS}
+clientside_callback(RESTORE_YEAR_JS, Output(ids.OVERVIEW_YEAR, "value"),
+                    Input({"type": ids.PERIOD_FROM_URL, "page": PAGE}, "data"), State(ids.PERIOD_STORE, "data"),
+                    State(ids.OVERVIEW_YEAR, "value"), State(ids.OVERVIEW_YEAR, "options"))
 
 
 remember_year(Input(ids.OVERVIEW_YEAR, "value"), PAGE)

@@ -47,7 +47,14 @@ def _outputs(items) -> list | None:
     items = [items] if isinstance(items, dict) else items
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return None
-    return [(item.get("id"), item.get("property")) for item in items]
+    return [(_id_text(item.get("id")), item.get("property")) for item in items]
+
+
+def _id_text(component_id) -> str | None:
+    """A pattern id ({"type": "grid", "name": ...}) as Dash writes it in a callback's output string."""
+    if isinstance(component_id, dict):
+        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return component_id
 
 
 def _declared_outputs(output: str) -> list:

@@ -107,9 +107,39 @@ def test_a_quarter_travels_with_its_comparison_and_a_bare_address_takes_it(dash_
                                     _db_value("services.level3_dossiers", "2022-Q3"), timeout=20)
     _wait(lambda: _query(dash_duo) == {"period": "2022-Q3", "compare": "last_year"},
           message="the address should show the period the page took from the tab")
+    # The overview opened bare takes the year of the tab's quarter.
+    dash_duo.driver.get(f"{dash_duo.server.url}/")
+    dash_duo.wait_for_text_to_equal("#overview-year", "2022", timeout=20)
+    dash_duo.wait_for_text_to_equal(CARD.format("camera.security_total"), "18.000", timeout=20)
     # The deck takes a quarter too.
     _click_nav_once_it_carries(dash_duo, "Trình chiếu", "period=2022-Q3")
     dash_duo.wait_for_text_to_equal("#present-period", "Quý 3/2022", timeout=20)
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize("path, controls", [("/services?period=2022", "services-period"),
+                                            ("/digital?period=2022-Q3", "digital-period"),
+                                            ("/?year=2022", "overview-year")])
+def test_a_page_opening_on_its_address_period_asks_the_server_nothing_for_its_controls(dash_duo, app, path,
+                                                                                        controls):
+    """The controls are drawn with the address's period; restoring the tab's is done in the browser,
+    so the page's figures are asked for at once, not after a round trip for the controls."""
+    dash_duo.start_server(app, navigate=False)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.__outputs = [];
+        const fetched = window.fetch;
+        window.fetch = function (url, options) {
+            if (String(url).indexOf('_dash-update-component') >= 0) {
+                window.__outputs.push(JSON.parse(options.body).output);
+            }
+            return fetched.apply(this, arguments);
+        };"""})
+    sign_in(dash_duo, path)
+    dash_duo.wait_for_element(".kpi-card .kpi-value", timeout=20)
+    time.sleep(1)
+    asked = dash_duo.driver.execute_script("return window.__outputs;")
+    assert any("cards" in output or "body" in output for output in asked), asked
+    assert not [output for output in asked if f"{controls}.value" in output or f"{controls}-kind" in output], asked
     assert dash_duo.get_logs() == []
 
 

@@ -4,6 +4,7 @@ to each page of the registry, and the pages' layouts and callbacks that do it.""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import dash
 import pytest
@@ -17,6 +18,17 @@ from components.period_controls import (
 )
 
 QUARTER = {"period": "2022-Q3", "compare": "last_year"}
+NO_UPDATE = {"no_update": True}
+
+
+def run_script(function: str, *args, triggered: list | None = None):
+    """Run one of the app's clientside functions in Node.js, as Dash calls it in the browser."""
+    context = {"no_update": NO_UPDATE, "callback_context": {"triggered": triggered or []}}
+    program = (f"const window = {{dash_clientside: {json.dumps(context)}}};"
+               f"process.stdout.write(JSON.stringify(({function})(...{json.dumps(list(args))})));")
+    done = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +161,8 @@ def test_the_overview_takes_the_year_of_any_period(registry, query, year, given)
     layout = overview.layout(**query)
     assert _find(layout, ids.OVERVIEW_YEAR).value == (year or int(default_period("year")))
     assert _find(layout, {"type": ids.PERIOD_FROM_URL, "page": "overview"}).data == given
-    assert overview.restore_year(given, QUARTER, _find(layout, ids.OVERVIEW_YEAR).value) == (year or 2022)
+    shown = _find(layout, ids.OVERVIEW_YEAR)
+    assert run_script(overview.RESTORE_YEAR_JS, given, QUARTER, shown.value, shown.options) == (year or 2022)
 
 
 def test_the_deck_reads_year_and_restores_years_and_quarters_only(registry):
@@ -189,25 +202,54 @@ def _post(client, output_part: str, values: dict, changed: list[str]):
     return response.get_json()["response"] if response.status_code == 200 else {}
 
 
-def test_a_page_opened_without_a_period_takes_the_tabs(client_as):
-    client = client_as("staff")
-    marker = json.dumps({"page": "services-period", "type": "period-from-url"}, separators=(",", ":"))
-    values = {"services-period-kind": "year", "services-period": "2025", "services-period-to": None,
-              "shell-lang-select": "vi", marker: [], "shell-period-store": QUARTER}
-    opened = _post(client, "services-period-kind.value", values, [])
-    assert opened["services-period-kind"]["value"] == "quarter"
-    assert opened["services-period"]["value"] == "2022-Q3"
-    assert opened["services-compare"]["value"] == "last_year"
-    assert opened["services-period"]["options"][0]["label"].startswith("Quý ")
-    # The address said 2025: it wins; in English the labels follow.
-    values.update({marker: ["period"], "shell-lang-select": "en"})
-    kept = _post(client, "services-period-kind.value", values, [])
-    assert kept["services-period"]["value"] == "2025" and kept["services-compare"]["value"] == "last_year"
-    assert kept["services-period-kind"]["options"][0]["label"] == "Year"
-    # A later change of language reads nothing from the store.
-    values[marker] = []
-    relabelled = _post(client, "services-period-kind.value", values, ["shell-lang-select.value"])
-    assert relabelled["services-period"]["value"] == "2025" and "value" not in relabelled["services-compare"]
+def test_a_page_opened_without_a_period_takes_the_tabs(registry):
+    """The controls' script (components/period_controls.CONTROLS_JS) as the browser runs it when
+    /services opens: the tab's quarter and comparison where the address gave nothing."""
+    from components import ids
+    from components.period_controls import CONTROLS_JS
+    from pages import services
+
+    layout = services.layout()
+    choices = _find(layout, {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+
+    def opened(given, state, lang_choices=choices):
+        return run_script(CONTROLS_JS, "year", "2025", None, given, state, lang_choices, "previous", triggered=[])
+
+    kind, options, period, to_options, to, compare = opened([], QUARTER)
+    assert (kind, period, to, compare) == ("quarter", "2022-Q3", None, "last_year")
+    assert options[0]["label"].startswith("Quý ") and all(o["value"] >= "2022-Q3" for o in to_options)
+    # The address said 2025: it wins; the comparison it did not give still comes from the tab.
+    kind, _, period, _, _, compare = opened(["period"], QUARTER)
+    assert (kind, period, compare) == ("year", "2025", "last_year")
+    # A range of the tab; a store the browser wrote badly is ignored.
+    assert opened([], {"period": "2022..2024"})[2:5:2] == ["2022", "2024"]
+    assert opened([], {"period": "2022..2024-Q1", "compare": "x"})[2:] == ["2025", opened([], {})[3], None, "previous"]
+    assert opened([], "junk")[0] == "year"
+
+
+@pytest.mark.parametrize("kind, period, last, expected", [
+    ("quarter", "2025", None, ("quarter", "default", None)),        # a year is not a quarter: the default
+    ("month", "2024-05", "2023-01", ("month", "2024-05", None)),    # 'to' before 'from' is dropped
+    ("year", "2022", "2024", ("year", "2022", "2024")),
+    ("decade", "2022", None, ("year", "2022", None)),               # an unknown kind is a year
+])
+def test_the_controls_script_follows_the_servers_rule(registry, kind, period, last, expected):
+    """A kind or period changed in the browser gives what `control_values` gives on the server."""
+    from datetime import date
+
+    from components import ids
+    from components.period_controls import CONTROLS_JS, control_values
+    from pages import services
+
+    choices = _find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+    changed = run_script(CONTROLS_JS, kind, period, last, [], QUARTER, choices, "previous",
+                         triggered=[{"prop_id": "services-period-kind.value"}])
+    server = control_values(kind, period, last, "vi", date.today())
+    assert changed[:5] == [server[0], server[1], server[2], server[3], server[4]]
+    wanted_kind, wanted_period, wanted_to = expected
+    assert (changed[0], changed[4]) == (wanted_kind, wanted_to)
+    assert changed[2] == (choices[wanted_kind]["default"] if wanted_period == "default" else wanted_period)
+    assert changed[5] == NO_UPDATE  # the comparison is only restored on opening
 
 
 def test_the_navigation_follows_the_tabs_period(client_as):

@@ -2,6 +2,8 @@
 per key, keys by role and inputs, nothing kept when a database failed meanwhile."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components import ids
@@ -9,11 +11,13 @@ from data_access import cache, request_state
 
 
 def _body(client, output_id: str, values: dict) -> dict:
+    """The body the browser posts for the callback that draws `output_id` (pattern ids as objects)."""
     deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if f"..{output_id}." in d["output"])
-    parts = dep["output"][2:-2].split("...")
-    return {"output": dep["output"],
-            "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts],
+    dep = next(d for d in deps if f"..{output_id}." in d["output"] or d["output"].startswith(f"{output_id}."))
+    parts = dep["output"][2:-2].split("...") if dep["output"].startswith("..") else [dep["output"]]
+    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": prop}
+               for i, prop in (part.rsplit(".", 1) for part in parts)]
+    return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])}
                        for i in dep["inputs"]],
             "state": [], "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
@@ -26,12 +30,12 @@ def counted_overview(monkeypatch, client_as):
     monkeypatch.setenv("REDIS_URL", "")
     cache.clear()
     calls = []
-    real = overview._render
+    real = overview._pillar_sections
 
     def counting(*args):
         calls.append(args)
         return real(*args)
-    monkeypatch.setattr(overview, "_render", counting)
+    monkeypatch.setattr(overview, "_pillar_sections", counting)
     yield calls
     cache.clear()
 
@@ -61,14 +65,14 @@ def test_an_answer_made_during_a_database_failure_is_not_kept(client_as, counted
 
     staff = client_as("staff")
     body = _body(staff, ids.OVERVIEW_CARDS, _values(2023))
-    counting = overview._render
+    counting = overview._pillar_sections
 
     def failing(*args):
         request_state.note("database_error")
         return counting(*args)
-    monkeypatch.setattr(overview, "_render", failing)
+    monkeypatch.setattr(overview, "_pillar_sections", failing)
     assert staff.post("/_dash-update-component", json=body).status_code == 200
-    monkeypatch.setattr(overview, "_render", counting)
+    monkeypatch.setattr(overview, "_pillar_sections", counting)
     assert staff.post("/_dash-update-component", json=body).status_code == 200
     assert staff.post("/_dash-update-component", json=body).status_code == 200
     assert len(counted_overview) == 2  # the failed answer was not cached; the good one was
