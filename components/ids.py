@@ -1,6 +1,7 @@
 """Component ids used across files: one constant each, never retyped."""
 
 URL = "shell-url"
+PAGES_LOCATION = "_pages_location"  # Dash's router: setting its pathname or search draws that page
 CITY_SELECT = "shell-city-select"
 LANG_SELECT = "shell-lang-select"
 THEME_SELECT = "shell-theme-select"

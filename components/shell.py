@@ -280,7 +280,7 @@ _RELANG = """function(lang) {
     const search = params.toString();
     return search ? '?' + search : '';
 }""" % {"cookie": LANG_COOKIE, "header": ids.HEADER}
-clientside_callback(_RELANG, Output("_pages_location", "search"), Input(ids.LANG_SELECT, "value"))
+clientside_callback(_RELANG, Output(ids.PAGES_LOCATION, "search"), Input(ids.LANG_SELECT, "value"))
 
 # The phone menu: the button opens and closes the navigation; opening a page closes it.
 clientside_callback(

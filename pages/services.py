@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import ids
 from components.banners import error_banner, ignored_notice
@@ -144,13 +144,17 @@ def _threshold(value: float | None, period: periods.Period, lang: str) -> dict |
             "source": t("source.decision_766", lang), "title_key": "card.full_score"}
 
 
-@callback(Output(ids.URL, "pathname"), Input(ids.SERVICES_WARD_CHART, "clickData"), prevent_initial_call=True)
-def drill_down_to_ward(click: dict | None):
-    """Clicking a ward's bar opens that ward's page."""
-    try:
-        return f"/ward/{click['points'][0]['customdata']}"
-    except (TypeError, KeyError, IndexError):
-        return dash.no_update
+# Clicking a ward's dot opens that ward's page, through Dash's router (its own location: the shell's
+# only changed the address). In the browser: the chart resets its clickData whenever it is drawn
+# again, and each reset was a server round trip competing with the page's figures.
+clientside_callback(
+    """function(click) {
+        const point = click && click.points && click.points[0];
+        const code = point ? String(point.customdata) : '';
+        return /^\\d+$/.test(code) ? '/ward/' + code : window.dash_clientside.no_update;
+    }""",
+    Output(ids.PAGES_LOCATION, "pathname"), Input(ids.SERVICES_WARD_CHART, "clickData"), prevent_initial_call=True,
+)
 
 
 @callback(

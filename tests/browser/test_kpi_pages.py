@@ -94,6 +94,23 @@ def test_services_period_controls_and_export(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def test_a_ward_dot_opens_the_wards_page(dash_duo, app):
+    """A click on the ward chart's first dot (plotly's event, which dcc.Graph turns into clickData
+    from the figure's own points) opens that ward's page."""
+    from components import ids
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2022&lang=vi")
+    chart = f"#{ids.SERVICES_WARD_CHART} .js-plotly-plot"
+    dash_duo.wait_for_element(f"#{ids.SERVICES_WARD_CHART} .scatterlayer .point", timeout=20)
+    code = dash_duo.driver.execute_script("return document.querySelector(arguments[0]).data[0].customdata[0];", chart)
+    dash_duo.driver.execute_script("document.querySelector(arguments[0]).emit('plotly_click',"
+                                   " {points: [{curveNumber: 0, pointNumber: 0}]});", chart)
+    dash_duo.wait_for_element(f"#{ids.WARD_BODY}", timeout=20)
+    assert dash_duo.driver.execute_script("return window.location.pathname") == f"/ward/{code}"
+    assert dash_duo.get_logs() == []
+
+
 def test_services_for_a_range(dash_duo, app):
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, "/services?period=2021..2022&compare=previous")
