@@ -1,0 +1,44 @@
+"""The browser's plotly.js is the basic bundle of plotly.py's own version (serving/plotly_bundle.py),
+answered where dcc.Graph asks for plotly.js, compressed and revalidated; and every chart the pages
+draw in the browser is of a kind that bundle has."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import plotly
+
+from serving.plotly_bundle import BUNDLE, DASH_ADDRESS
+
+ROOT = Path(__file__).resolve().parents[2]
+# Trace types in plotly.js's basic bundle (its README: "bar, pie, scatter").
+BASIC = {"Bar", "Pie", "Scatter"}
+# Figures drawn on the server only (kaleido, with all of plotly), never in a browser.
+SERVER_ONLY = {("components/deck.py", "Table")}
+
+
+def _version(script: bytes) -> str:
+    return re.search(rb"plotly\.js[^\n]* v(\d+\.\d+\.\d+)", script[:300]).group(1).decode()
+
+
+def test_the_bundle_is_plotly_pys_version_and_answers_dash_s_address(client_as):
+    full = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    assert b"(basic - minified)" in BUNDLE.read_bytes()[:200]
+    assert _version(BUNDLE.read_bytes()) == _version(full)
+    client = client_as(None)  # public, as Dash's own scripts are
+    gzip = {"Accept-Encoding": "gzip"}
+    answer = client.get(DASH_ADDRESS, headers=gzip)
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
+    assert answer.headers["Content-Type"].startswith("application/javascript")
+    assert len(answer.get_data()) < len(BUNDLE.read_bytes()) / 2
+    again = client.get(DASH_ADDRESS, headers={**gzip, "If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_every_chart_drawn_in_the_browser_is_in_the_basic_bundle():
+    used = {(str(path.relative_to(ROOT)), name)
+            for folder in ("pages", "components") for path in sorted((ROOT / folder).glob("*.py"))
+            for name in re.findall(r"\bgo\.([A-Z]\w*)\(", path.read_text(encoding="utf-8"))}
+    drawn = {name for path, name in used - SERVER_ONLY if name not in ("Figure",)}
+    assert drawn and drawn <= BASIC, drawn - BASIC
+    assert not re.search(r"\bpx\.", "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pages").glob("*.py")))
