@@ -11,8 +11,8 @@ APP_ENV=production, Redis cache in Redis database 13, removed at the end), the h
 changes, each a random page (services or digital), period kind (year, quarter, month), period
 of that kind and comparison (previous period, same period last year), with a random think time
 of up to 2 × `--think` seconds between them. A change is what the browser sends for it: the
-period controls' callback and the page's body callback, side by side; its time is the slower
-of the two (what the presenter waits for). A change counts as an error when a request is not
+page's body callback (the period controls work in the browser, components/period_controls.py);
+its time is what the presenter waits for. A change counts as an error when a request is not
 200 or takes more than 10 s. The client shares the 2 cores with the server. Before the runs,
 5 s of the same unmeasured (workers import what their first requests need).
 
@@ -69,7 +69,7 @@ def periods_of(kind: str) -> list[str]:
 
 
 def change_requests(deps: list[dict], page: str, kind: str, period: str, compare: str) -> list[dict]:
-    """The two callback bodies the browser posts when a presenter picks `period` on `page`."""
+    """The callback bodies the browser posts when a presenter picks `period` on `page`."""
     from components import ids
 
     page_ids = ids.period_ids(page)
@@ -77,7 +77,7 @@ def change_requests(deps: list[dict], page: str, kind: str, period: str, compare
     values = {ids.CITY_SELECT: CITY, ids.LANG_SELECT: "vi", ids.THEME_SELECT: "dark",
               page_ids["kind"]: kind, page_ids["period"]: period, page_ids["to"]: None,
               page_ids["compare"]: compare}
-    return [callback_body(deps, page_ids["kind"], values), callback_body(deps, body_output, values)]
+    return [callback_body(deps, body_output, values)]
 
 
 @dataclass

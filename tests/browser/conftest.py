@@ -68,3 +68,37 @@ def grid_cells(dash_duo, grid: str, at_least: int, timeout: float = 20) -> list[
         if len(cells) >= at_least or time.time() > deadline:
             return cells
         time.sleep(0.1)
+
+
+# Notes the outputs of the callbacks the page asks the server for (Dash posts them with fetch).
+COUNT_POSTS = """
+    window.__posts = [];
+    if (!window.__postsCounted) {
+        const fetched = window.fetch;
+        window.fetch = function (input, init) {
+            const url = typeof input === 'string' ? input : input.url;
+            if (url.indexOf('_dash-update-component') >= 0) {
+                window.__posts.push(JSON.parse((init && init.body) || '{}').output || url);
+            }
+            return fetched.apply(this, arguments);
+        };
+        const opened = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (method, url) {
+            if (String(url).indexOf('_dash-update-component') >= 0) { window.__posts.push(String(url)); }
+            return opened.apply(this, arguments);
+        };
+        window.__postsCounted = true;
+    }"""
+
+
+def count_posts(dash_duo, from_page_load: bool = False) -> None:
+    """Note the callbacks the page asks the server for from now on, or from the next page opened."""
+    if from_page_load:
+        dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_POSTS})
+    else:
+        dash_duo.driver.execute_script(COUNT_POSTS)
+
+
+def posted(dash_duo) -> list[str]:
+    """The outputs of the callbacks asked for since `count_posts`."""
+    return dash_duo.driver.execute_script("return window.__posts;")

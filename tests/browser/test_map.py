@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from data_access.map_layers import ward_period
 from domain.formatting import format_number
 from domain.i18n import t
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import count_posts, posted, sign_in
 
 
 @pytest.fixture
@@ -201,25 +201,6 @@ def test_popups_speak_the_chosen_language(dash_duo, app, lang, expected, absent)
     assert dash_duo.get_logs() == []
 
 
-# Notes the outputs of the callbacks the page asks the server for (Dash posts them with fetch).
-COUNT_POSTS = """
-    window.__posts = [];
-    if (!window.__postsCounted) {
-        const fetched = window.fetch;
-        window.fetch = function (input, init) {
-            const url = typeof input === 'string' ? input : input.url;
-            if (url.indexOf('_dash-update-component') >= 0) {
-                window.__posts.push(JSON.parse((init && init.body) || '{}').output || url);
-            }
-            return fetched.apply(this, arguments);
-        };
-        const opened = XMLHttpRequest.prototype.open;
-        XMLHttpRequest.prototype.open = function (method, url) {
-            if (String(url).indexOf('_dash-update-component') >= 0) { window.__posts.push(String(url)); }
-            return opened.apply(this, arguments);
-        };
-        window.__postsCounted = true;
-    }"""
 WARD_FILLS = "return Array.from(document.querySelectorAll('.big-map path.leaflet-interactive'))" \
              ".map(p => p.getAttribute('fill'));"
 
@@ -229,11 +210,10 @@ def posts_during(dash_duo, act, settle: float = 1.5) -> int:
     header's alert count, asked on a timer whatever the page does, left out)."""
     from components import ids
 
-    dash_duo.driver.execute_script(COUNT_POSTS)
+    count_posts(dash_duo)
     act()
     time.sleep(settle)
-    return len([output for output in dash_duo.driver.execute_script("return window.__posts;")
-                if ids.ALERT_BADGE not in output])
+    return len([output for output in posted(dash_duo) if ids.ALERT_BADGE not in output])
 
 
 def wait_until(dash_duo, check, timeout: float = 10):

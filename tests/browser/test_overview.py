@@ -8,7 +8,7 @@ import pytest
 
 from components import ids
 from domain.city_time import city_today
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import count_posts, posted, sign_in
 
 CARD = ".kpi-card[data-code='{}'] .kpi-value"
 
@@ -75,15 +75,7 @@ def test_a_year_change_asks_for_the_cards_only(dash_duo, app):
     _assert_values(dash_duo, "vi")
     dash_duo.wait_for_element(".ward-map path.leaflet-interactive", timeout=20)
     _mark_when_drawn(dash_duo, ".js-plotly-plot, .ward-map", count=4)
-    dash_duo.driver.execute_script("""
-        window.__outputs = [];
-        const fetched = window.fetch;
-        window.fetch = function (url, options) {
-            if (String(url).indexOf('_dash-update-component') >= 0) {
-                window.__outputs.push(JSON.parse(options.body).output);
-            }
-            return fetched.apply(this, arguments);
-        };""")
+    count_posts(dash_duo)
     dash_duo.find_element("#overview-year").click()
     next(o for o in dash_duo.find_elements(".dash-dropdown-content [role=option]") if o.text.strip() == "2023").click()
     code = "services.digitised_rate"
@@ -91,7 +83,7 @@ def test_a_year_change_asks_for_the_cards_only(dash_duo, app):
     dash_duo.wait_for_text_to_equal(CARD.format(code), format_value(wanted, BY_CODE[code].unit, "vi"), timeout=20)
     assert wanted != compute_kpis("thanh-hoa", periods.year(2022))[code]
     # besides the navigation links, which carry the chosen year to the other pages
-    asked = dash_duo.driver.execute_script("return window.__outputs;")
+    asked = posted(dash_duo)
     assert [output for output in asked if not output.startswith(ids.NAV)] == [f"{ids.OVERVIEW_CARDS}.children"]
     assert dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('.js-plotly-plot, .ward-map')).map(e => !!e.__kept);") == \

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from domain.city_time import city_today
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import count_posts, posted, sign_in
 from tests.browser.test_kpi_pages import _db_value
 
 CARD = ".kpi-card[data-code='{}'] .kpi-value"
@@ -125,19 +125,11 @@ def test_a_page_opening_on_its_address_period_asks_the_server_nothing_for_its_co
     """The controls are drawn with the address's period; restoring the tab's is done in the browser,
     so the page's figures are asked for at once, not after a round trip for the controls."""
     dash_duo.start_server(app, navigate=False)
-    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
-        window.__outputs = [];
-        const fetched = window.fetch;
-        window.fetch = function (url, options) {
-            if (String(url).indexOf('_dash-update-component') >= 0) {
-                window.__outputs.push(JSON.parse(options.body).output);
-            }
-            return fetched.apply(this, arguments);
-        };"""})
+    count_posts(dash_duo, from_page_load=True)
     sign_in(dash_duo, path)
     dash_duo.wait_for_element(".kpi-card .kpi-value", timeout=20)
     time.sleep(1)
-    asked = dash_duo.driver.execute_script("return window.__outputs;")
+    asked = posted(dash_duo)
     assert any("cards" in output or "body" in output for output in asked), asked
     assert not [output for output in asked if f"{controls}.value" in output or f"{controls}-kind" in output], asked
     assert dash_duo.get_logs() == []
