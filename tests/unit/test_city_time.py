@@ -92,7 +92,8 @@ BROWSER_ZONE = re.compile(r"\.get(Hours|Minutes|Seconds|Date|Day|Month|FullYear)
 
 def _sources(suffixes: tuple[str, ...]):
     for path in ROOT.rglob("*"):
-        if path.suffix in suffixes and not {".venv", "tests", "migrations"} & set(path.relative_to(ROOT).parts):
+        skipped = {".venv", "tests", "migrations", "vendor"}  # vendor: third-party files kept as they are
+        if path.suffix in suffixes and not skipped & set(path.relative_to(ROOT).parts):
             yield path
 
 

@@ -16,6 +16,7 @@ ROLES = (None, "public", "staff", "leader", "admin")
 # What each role may reach, written here independently of security/policy.py.
 PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico", "/_dash-layout",
                 "/_dash-dependencies", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+                "/_dash-component-suites/plotly/package_data/plotly.min.js",  # serving/plotly_bundle.py
                 "/api/v1/public/kpi", "/api/v1/openapi.json", "/healthz", "/readyz"}
 ADMIN_RULES: set[str] = {"/metrics"}  # or a bearer METRICS_TOKEN (tests/unit/test_serving.py)
 PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.children", "not-found-body.children",
@@ -653,8 +654,9 @@ UNESCAPED_HTML = re.compile(r"dangerously_allow_html\s*=\s*True|DangerouslySetIn
 
 
 def _project_sources():
+    """The project's own code: not the environment, the tests, or third-party files kept in `vendor/`."""
     for path in PROJECT_ROOT.rglob("*"):
-        if path.suffix in (".py", ".html", ".js") and ".venv" not in path.parts and "tests" not in path.parts:
+        if path.suffix in (".py", ".html", ".js") and not {".venv", "tests", "vendor"} & set(path.parts):
             yield path
 
 
