@@ -7,6 +7,7 @@ answers that address (a rule without variable parts wins over Dash's component-s
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from flask import Flask, Response, request
@@ -16,15 +17,18 @@ DASH_ADDRESS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 
 
 @functools.cache
-def _bundle() -> bytes:
-    return BUNDLE.read_bytes()
+def _bundle() -> tuple[bytes, str]:
+    """The bundle and its ETag, read and hashed once per process (every page with a chart asks)."""
+    data = BUNDLE.read_bytes()
+    return data, hashlib.sha1(data).hexdigest()
 
 
 def serve_bundle() -> Response:
     """Revalidated by its ETag on each page, as Dash serves its own unfingerprinted scripts; an
     ordinary response, so it is compressed like them."""
-    response = Response(_bundle(), mimetype="application/javascript")
-    response.add_etag()
+    data, etag = _bundle()
+    response = Response(data, mimetype="application/javascript")
+    response.set_etag(etag)
     response.cache_control.no_cache = True
     return response.make_conditional(request)
 

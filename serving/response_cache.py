@@ -47,19 +47,15 @@ def _outputs(items) -> list | None:
     items = [items] if isinstance(items, dict) else items
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return None
-    return [(_id_text(item.get("id")), item.get("property")) for item in items]
-
-
-def _id_text(component_id) -> str | None:
-    """A pattern id ({"type": "grid", "name": ...}) as Dash writes it in a callback's output string."""
-    if isinstance(component_id, dict):
-        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-    return component_id
+    return [(item.get("id"), item.get("property")) for item in items]
 
 
 def _declared_outputs(output: str) -> list:
+    """(id, property) of each output in Dash's output string; a pattern id as the object the
+    browser sends (`{"type": "grid", ...}`), as security.policy reads the inputs' ids."""
     parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [tuple(part.rsplit(".", 1)) for part in parts]
+    return [(json.loads(component) if component.startswith("{") else component, prop)
+            for component, prop in (part.rsplit(".", 1) for part in parts)]
 
 
 def answer_key(entry: dict, body: dict) -> str | None:

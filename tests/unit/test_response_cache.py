@@ -2,25 +2,16 @@
 per key, keys by role and inputs, nothing kept when a database failed meanwhile."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from benchmarks.load import callback_body
 from components import ids
 from data_access import cache, request_state
 
 
 def _body(client, output_id: str, values: dict) -> dict:
     """The body the browser posts for the callback that draws `output_id` (pattern ids as objects)."""
-    deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if f"..{output_id}." in d["output"] or d["output"].startswith(f"{output_id}."))
-    parts = dep["output"][2:-2].split("...") if dep["output"].startswith("..") else [dep["output"]]
-    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": prop}
-               for i, prop in (part.rsplit(".", 1) for part in parts)]
-    return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])}
-                       for i in dep["inputs"]],
-            "state": [], "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]}
+    return callback_body(client.get("/_dash-dependencies").get_json(), output_id, values)
 
 
 @pytest.fixture
