@@ -59,6 +59,13 @@ def sign_in(dash_duo, next_path: str = "/", role: str = "staff"):
     dash_duo.find_element("#submit").click()
 
 
+def shown(dash_duo, selector: str) -> bool | None:
+    """Whether the first element matching `selector` is drawn, read in one script: pages that refresh
+    replace their elements between a Selenium find and its is_displayed (a stale reference)."""
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.checkVisibility() : null", selector)
+
+
 def grid_cells(dash_duo, grid: str, at_least: int, timeout: float = 20) -> list[str]:
     """The texts of a report grid's cells, once it has drawn them (its rows come after the
     report's text: the grid's script loads on first use)."""
