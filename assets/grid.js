@@ -25,5 +25,15 @@
         quickFilter: function (text) {
             return new window.dash_clientside.Patch().assign(["quickFilterText"], fold(text)).build();
         },
+        // The shape a page sent (components/grid.py grid_update): only what changed goes to the grid.
+        applyShape: function (shape, columnDefs, options) {
+            const unchanged = window.dash_clientside.no_update;
+            if (!shape) { return [unchanged, unchanged]; }
+            const sameColumns = JSON.stringify(shape.columnDefs) === JSON.stringify(columnDefs);
+            const samePaging = Boolean((options || {}).pagination) === Boolean(shape.pagination);
+            return [sameColumns ? unchanged : shape.columnDefs,
+                    samePaging ? unchanged : new window.dash_clientside.Patch()
+                        .assign(["pagination"], Boolean(shape.pagination)).build()];
+        },
     };
 })();

@@ -60,9 +60,11 @@ WARD_BODY = "ward-body"
 WARD_INCIDENTS_GRID = "ward-incidents-table"
 
 # Data grids (components/grid.py): a grid is {"type": GRID, "name": name}, its quick filter
-# {"type": GRID_QUICK_FILTER, "name": name}, both inside a box whose id is the name itself.
+# {"type": GRID_QUICK_FILTER, "name": name}, both inside a box whose id is the name itself; a grid
+# drawn before its rows also holds {"type": GRID_SHAPE, "name": name}, its columns and paging as sent.
 GRID = "grid"
 GRID_QUICK_FILTER = "grid-quick-filter"
+GRID_SHAPE = "grid-shape"
 
 
 def period_ids(page: str) -> dict[str, str]:

@@ -17,7 +17,17 @@ from components.charts import (
     ward_rate_dots,
 )
 from components.export import export_buttons, table_export
-from components.grid import COUNT, RATE, TEXT_KIND, GridColumn, data_grid, grid_id, grid_update, shown_rows
+from components.grid import (
+    COUNT,
+    RATE,
+    TEXT_KIND,
+    GridColumn,
+    data_grid,
+    grid_id,
+    grid_shape_id,
+    grid_update,
+    shown_rows,
+)
 from components.kpi_card import make_kpi_card
 from components.period_controls import (
     combined_key,
@@ -87,13 +97,12 @@ def layout(**query) -> html.Div:
 
 @callback(
     Output(ids.SERVICES_CARDS, "children"), Output(ids.SERVICES_WARD_CHART, "figure"),
-    Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"), Output(SERVICES_GRID, "columnDefs"),
-    Output(SERVICES_GRID, "dashGridOptions", allow_duplicate=True), Output(ids.SERVICES_TABLE_NOTE, "children"),
+    Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"),
+    Output(grid_shape_id(ids.SERVICES_WARD_GRID), "data"), Output(ids.SERVICES_TABLE_NOTE, "children"),
     Output(ids.SERVICES_HEADING, "children"),
     Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"), Input(ids.THEME_SELECT, "value"),
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
     Input(PERIOD_IDS["compare"], "value"),
-    prevent_initial_call="initial_duplicate",  # the grid's quick filter writes its options too
 )
 @cache_response()
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):

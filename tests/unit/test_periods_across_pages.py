@@ -4,7 +4,6 @@ to each page of the registry, and the pages' layouts and callbacks that do it.""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import dash
 import pytest
@@ -16,19 +15,9 @@ from components.period_controls import (
     read_query,
     restored,
 )
+from tests.clientside import NO_UPDATE, run_script
 
 QUARTER = {"period": "2022-Q3", "compare": "last_year"}
-NO_UPDATE = {"no_update": True}
-
-
-def run_script(function: str, *args, triggered: list | None = None):
-    """Run one of the app's clientside functions in Node.js, as Dash calls it in the browser."""
-    context = {"no_update": NO_UPDATE, "callback_context": {"triggered": triggered or []}}
-    program = (f"const window = {{dash_clientside: {json.dumps(context)}}};"
-               f"process.stdout.write(JSON.stringify(({function})(...{json.dumps(list(args))})));")
-    done = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,25 @@
+"""The app's clientside functions run in Node.js, as Dash calls them in the browser: unit tests
+of the browser's rules without a browser."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+NO_UPDATE = {"no_update": True}
+# Enough of dash_clientside.Patch for a function to build one: the operations Dash sends.
+PATCH = ("class Patch { constructor() { this.operations = []; }"
+         " assign(location, value) { this.operations.push({operation: 'Assign', location: location,"
+         " params: {value: value}}); return this; }"
+         " build() { return {__dash_patch_update: '__dash_patch_update', operations: this.operations}; } }")
+
+
+def run_script(function: str, *args, triggered: list | None = None):
+    """Run `function` (a JavaScript expression) with `args`; `window.dash_clientside` holds no_update,
+    the callback context and Patch."""
+    context = {"no_update": NO_UPDATE, "callback_context": {"triggered": triggered or []}}
+    program = (f"const window = {{dash_clientside: {json.dumps(context)}}};"
+               f"window.dash_clientside.Patch = {PATCH};"
+               f"process.stdout.write(JSON.stringify(({function})(...{json.dumps(list(args))})));")
+    done = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
