@@ -177,8 +177,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SSO_GROUP_ROLES", "", "group:role pairs, e.g. ioc-admins:admin,ioc-leaders:leader."),
     Setting("CACHE_TTL", "300", "Seconds a query result stays cached.", check=_integer(0)),
     Setting("MAP_WARM_S", "10",
-            "Seconds between looks of each gunicorn worker's warm-up thread at the map's point layers "
-            "(rebuilt ahead of visitors after an import or when they expire); 0 = off.", check=_integer(0, 3600)),
+            "Seconds between looks of each gunicorn worker's warm-up thread at the map's point layers and "
+            "each year's and quarter's indicators (rebuilt ahead of visitors after an import or when they "
+            "expire); 0 = off.", check=_integer(0, 3600)),
     Setting("MQTT_SESSION_EXPIRY_S", "604800",
             "Seconds the broker keeps the ingester's session, queueing its QoS 1 messages, while it is away "
             "(a restart, an outage); the broker's `max_queued_messages` bounds that queue.",

@@ -38,17 +38,8 @@ _SELECT_WIDTH = {"width": "195px"}
 
 def period_options(kind: str, today: date | None = None, lang: str = "vi") -> list[dict]:
     """Periods that have started, newest first, labelled for people ('Quý 3/2026'), valued by key."""
-    today = today or city_today()
-    options = []
-    for year in range(today.year, FIRST_DATA_YEAR - 1, -1):
-        if kind == "year":
-            options.append(periods.Period("year", year))
-        elif kind == "quarter":
-            options += [periods.Period("quarter", year, q) for q in range(4, 0, -1)
-                        if date(year, 3 * q - 2, 1) <= today]
-        else:
-            options += [periods.Period("month", year, m) for m in range(12, 0, -1) if date(year, m, 1) <= today]
-    return [{"label": format_period(p, lang), "value": p.key} for p in options]
+    return [{"label": format_period(p, lang), "value": p.key}
+            for p in periods.started(kind, today or city_today(), FIRST_DATA_YEAR)]
 
 
 def default_period(kind: str, today: date | None = None) -> str:

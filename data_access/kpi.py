@@ -320,9 +320,11 @@ def _computed(city: str, period: Period, ward: str | None) -> dict[str, float | 
     return values
 
 
-@cached()
+@cached(shared=True)
 def compute_kpis(city: str, period: Period, ward: str | None = None) -> dict[str, float | int | None]:
-    """Every indicator of the catalog for a city (or one ward) and period; None = no data."""
+    """Every indicator of the catalog for a city (or one ward) and period; None = no data. The same
+    for whoever asks (the pages choose what a role sees), so one value serves every role and the
+    workers' warm-up (serving/warmup.py) fills it before anyone asks."""
     values: dict[str, float | int | None] = {item.code: None for item in CATALOG}
     values.update(_computed(city, period, ward))
     for code, observation in observed_values(city, period, ward).items():

@@ -126,6 +126,20 @@ class PeriodRange:
         return PeriodRange(self.first.same_period_last_year(), self.last.same_period_last_year())
 
 
+def started(kind: str, today: date, first_year: int) -> list[Period]:
+    """The periods of `kind` (year, quarter, month) from `first_year` on that have begun by `today`,
+    newest first: what a reader can choose."""
+    found = []
+    for number in range(today.year, first_year - 1, -1):
+        if kind == "year":
+            found.append(Period("year", number))
+        elif kind == "quarter":
+            found += [Period("quarter", number, q) for q in range(4, 0, -1) if date(number, 3 * q - 2, 1) <= today]
+        else:
+            found += [Period("month", number, m) for m in range(12, 0, -1) if date(number, m, 1) <= today]
+    return found
+
+
 def year(value: int | str) -> Period:
     """A year period; PeriodError when not a plausible year."""
     try:

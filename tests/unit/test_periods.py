@@ -66,3 +66,14 @@ def test_bad_ranges(text):
 
 def test_a_range_of_one_is_that_period():
     assert periods.parse("2022..2022") == periods.year(2022)
+
+
+def test_the_periods_a_reader_can_choose_have_begun_newest_first():
+    """periods.started: what the period menus list and the workers' warm-up computes ahead."""
+    today = date(2026, 5, 1)  # the first day of May: Q2 and May have begun, June has not
+    assert [p.key for p in periods.started("year", today, 2024)] == ["2026", "2025", "2024"]
+    quarters = [p.key for p in periods.started("quarter", today, 2025)]
+    assert quarters == ["2026-Q2", "2026-Q1", "2025-Q4", "2025-Q3", "2025-Q2", "2025-Q1"]
+    months = [p.key for p in periods.started("month", today, 2026)]
+    assert months == ["2026-05", "2026-04", "2026-03", "2026-02", "2026-01"]
+    assert periods.started("year", today, 2027) == []

@@ -64,14 +64,47 @@ def test_the_thread_rebuilds_what_an_import_dropped_and_outlives_an_outage(demo_
         # a whole round built and stored (a build still running when the cache drops would be kept)
         _wait_for(lambda: len(looked) >= layers)
         assert len(packed) == layers
-        assert any(t.name == "map-warm-up" and t.daemon for t in threading.enumerate())
+        assert any(t.name == "warm-up" and t.daemon for t in threading.enumerate())
         built = len(packed)
         cache._local.drop_fresh()  # what a changed cache generation does
         _wait_for(lambda: len(packed) >= built + layers)
     finally:
         stop.set()
+        for thread in threading.enumerate():
+            if thread.name == "warm-up":
+                thread.join(30)
 
 
 def test_map_warm_s_zero_turns_it_off(monkeypatch):
     monkeypatch.setenv("MAP_WARM_S", "0")
     assert warmup.start_keep_warm() is None
+
+
+def test_after_the_warm_up_every_role_gets_a_years_and_a_quarters_indicators_without_computing(demo_db, monkeypatch):
+    """A reader's first look at another year or quarter finds its indicators computed (issue #21):
+    one value for every role, computed once a period, not again on the next round."""
+    from datetime import date
+
+    from data_access import kpi
+    from domain import periods
+    from security.policy import ANONYMOUS
+
+    cache.clear()
+    computed = []
+    real = kpi._computed
+
+    def counting(city, period, ward):
+        computed.append((city, period.key))
+        return real(city, period, ward)
+    monkeypatch.setattr(kpi, "_computed", counting)
+    today = date(2026, 11, 24)
+    count = warmup.warm_indicators(today)
+    chosen = [p for kind in ("year", "quarter") for p in periods.started(kind, today, warmup.FIRST_DATA_YEAR)]
+    assert count == len(list_cities()) * len(chosen) == len(computed)
+    assert ("thanh-hoa", "2023") in computed and ("thanh-hoa", "2024-Q2") in computed
+    assert not any("-" in key and "Q" not in key for _, key in computed)  # no months
+    for role in (ANONYMOUS, "public", "staff", "leader"):
+        monkeypatch.setattr(cache, "_scope", lambda role=role: role)
+        assert kpi.compute_kpis("thanh-hoa", periods.parse("2023"))["services.dossiers_total"] is not None
+    assert len(computed) == count
+    assert warmup.warm_indicators(today) == 0
