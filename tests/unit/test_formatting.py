@@ -234,3 +234,18 @@ def test_a_month_of_a_named_year_is_short(month, vi, en):
     from domain.formatting import month_label
 
     assert (month_label(month, "vi"), month_label(month, "en")) == (vi, en)
+
+
+@pytest.mark.parametrize("lang, locale", [("vi", "vi_VN"), ("en", "en_US"), ("EN-us", "en_US"), ("fr", "vi_VN")])
+def test_numbers_are_written_as_babel_writes_them(lang, locale):
+    """domain.formatting.format_decimal parses a pattern and a locale once (a grid writes thousands
+    of numbers): what it writes is Babel's own `format_decimal`, for every pattern the app uses."""
+    from babel import numbers
+
+    from domain.formatting import format_decimal
+
+    values = [Decimal("0"), Decimal("2971"), Decimal("-1234567.891"), Decimal("99.13"), Decimal("0.5"), 12, 1e7]
+    patterns = ["#,##0", "#,##0.#", "#,##0.##", "#,##0.00", "#,##0.000"]
+    for value in values:
+        for pattern in patterns:
+            assert format_decimal(value, pattern, lang) == numbers.format_decimal(value, format=pattern, locale=locale)
