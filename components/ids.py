@@ -3,6 +3,7 @@
 URL = "shell-url"
 PAGES_LOCATION = "_pages_location"  # Dash's router: setting its pathname or search draws that page
 CITY_SELECT = "shell-city-select"
+CITY_MEMORY = "shell-city-memory"  # the city chosen, as the city cookie keeps it (components/shell.py)
 LANG_SELECT = "shell-lang-select"
 THEME_SELECT = "shell-theme-select"
 NAV = "shell-nav"
@@ -48,6 +49,7 @@ MAP_AP_KIND = "map-ap-kind"
 MAP_FILTER_PREFIX = "map-"
 MAP_CONFIG = "map-config"  # the layer registry as JSON for assets/map.js, in the current language
 MAP_LANG = "map-lang"  # the language the map page was drawn in (a language change draws it again)
+MAP_CITY = "map-city"  # a city whose map the browser asks for: the shell's, when not the one drawn
 MAP_WARD = "map-ward"
 MAP_COUNTS = "map-counts"
 MAP_LEGEND = "map-legend"

@@ -51,6 +51,25 @@ def request_lang(asked=None) -> str:
     return remembered if remembered in LANGS else normalise_lang(settings.get("DEFAULT_LANG"))
 
 
+# The city this browser chose last, written by the city selector (below), so a page that draws a
+# city's data in its layout (the map) draws the one the reader will see, without asking again.
+CITY_COOKIE = "ioc_city"
+
+
+def request_city(asked=None) -> str:
+    """The city to draw a layout for: `asked` (a page's `city` query value) when it is one of the
+    cities, else the city this browser chose last (its CITY_COOKIE cookie), else DEFAULT_CITY.
+    DatabaseUnavailable when the cities cannot be read."""
+    if isinstance(asked, list):
+        asked = asked[0] if asked else None
+    known = {city["slug"] for city in list_cities()}
+    remembered = request.cookies.get(CITY_COOKIE) if has_request_context() else None
+    for city in (asked, remembered):
+        if city in known:
+            return city
+    return settings.get("DEFAULT_CITY")
+
+
 def _city_options(lang: str) -> tuple[list[dict], str | None]:
     """Options of the city selector, and an error message when the database cannot be read."""
     try:
@@ -140,7 +159,7 @@ def make_shell() -> html.Div:
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
         html.Div(id=ids.WALL_BAR, className="wall-bar"),
         dcc.Store(id=ids.WALL_STATE), dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
-        html.Div(id=ids.WALL_SINK, hidden=True),
+        html.Div(id=ids.WALL_SINK, hidden=True), dcc.Store(id=ids.CITY_MEMORY),
         html.Main(dash.page_container, className="page"),
         html.Footer(id=ids.FOOTER, className="app-footer"),
     ], className="app")
@@ -281,6 +300,18 @@ _RELANG = """function(lang) {
     return search ? '?' + search : '';
 }""" % {"cookie": LANG_COOKIE, "header": ids.HEADER}
 clientside_callback(_RELANG, Output(ids.PAGES_LOCATION, "search"), Input(ids.LANG_SELECT, "value"))
+
+# The city chosen is remembered in a cookie as well as in the browser's storage, where the server
+# reads it (request_city) when a page draws the city's data in its layout.
+clientside_callback(
+    """function(city) {
+        if (!city) { return window.dash_clientside.no_update; }
+        document.cookie = '%(cookie)s=' + encodeURIComponent(city) + '; path=/; max-age=31536000; SameSite=Lax' +
+            (window.location.protocol === 'https:' ? '; Secure' : '');
+        return city;
+    }""" % {"cookie": CITY_COOKIE},
+    Output(ids.CITY_MEMORY, "data"), Input(ids.CITY_SELECT, "value"),
+)
 
 # The phone menu: the button opens and closes the navigation; opening a page closes it.
 clientside_callback(

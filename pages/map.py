@@ -10,9 +10,10 @@ Point layers, their clustering, legend and filters come from the registry
 (`domain/map_layers.py`); the browser gets it as JSON (`ids.MAP_CONFIG`, in the
 current language) and assets/map.js draws, filters and pops up from that.
 
-The server answers once per city and language (`load_city`: that JSON with the
-wards' names and every metric's class breaks, and the wards with every metric's
-colour) and once per ward chosen (`render_ward_panel`); these two run side by side.
+The layout holds the city's map (`city_map`: that JSON with the wards' names and every
+metric's class breaks, and the wards with every metric's colour) and its side panel;
+the server answers again only for another city (`load_city`, beside `render_ward_panel`)
+and once per ward chosen (`render_ward_panel`).
 Everything else re-styles what the browser holds, in clientside callbacks: the
 metric and the ward layer through the choropleth's `hideout`, the legend, the
 point layers, their filters and counts, the address bar. A language change draws
@@ -31,7 +32,7 @@ import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.map_state import WARDS, browser_config, metric_names, parse_map_state, visible_layers
-from components.shell import request_lang
+from components.shell import request_city, request_lang
 from components.ward_map import CLASS_COLOURS, NO_DATA_COLOUR, choropleth_by_metric
 from data_access.db import DatabaseUnavailable
 from data_access.map_layers import metric_values, ward_metrics, ward_period
@@ -80,15 +81,17 @@ def _point_layer(layer: registry.PointLayer) -> dl.GeoJSON:
 
 def layout(**query) -> html.Div:
     lang = request_lang(query.pop("lang", None))
-    city = settings.get("DEFAULT_CITY")
     try:
+        city = request_city(query.pop("city", None))
         known = {c["slug"] for c in list_cities()}
         codes = {code for slug in known for code in wards_frame(slug)["gso_code"]}
+        state, notices = parse_map_state(query, codes)
+        if state.ward:
+            city = find_ward(state.ward)["city_slug"]
+        config, wards, ward_options = city_map(city, lang)
+        side, viewport = ward_panel(state.ward, city, lang)
     except DatabaseUnavailable as exc:
         return error_banner(str(exc))
-    state, notices = parse_map_state(query, codes)
-    ward_city = find_ward(state.ward)["city_slug"] if state.ward else city
-    ward_options = _ward_options(ward_city if ward_city in known else next(iter(sorted(known)), city))
     tile_url = settings.get("TILE_URL")
     tiles = [dl.TileLayer(url=tile_url, attribution=settings.get("TILE_ATTRIBUTION"))] if tile_url else []
     layers = _visible_layers()
@@ -111,16 +114,17 @@ def layout(**query) -> html.Div:
         ignored_notice(notices, lang),
         html.Div([
             controls,
-            html.Div(dl.Map([*tiles, dl.GeoJSON(id=ids.MAP_WARDS, style={"variable": "iocMap.wardStyle"},
+            html.Div(dl.Map([*tiles, dl.GeoJSON(id=ids.MAP_WARDS, data=wards, style={"variable": "iocMap.wardStyle"},
                                                 hoverStyle={"variable": "iocMap.wardHover"},
                                                 onEachFeature={"variable": "iocMap.wardTooltip"},
                                                 hideout=ward_hideout(state.metric, state.layers, state.ward)),
                              *[_point_layer(layer) for layer in layers]],
-                            id=ids.MAP, center=[19.8066, 105.7877], zoom=12,
-                            attributionControl=bool(tile_url), className="big-map"), className="panel"),
-            html.Div([html.Div(id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
+                            id=ids.MAP, attributionControl=bool(tile_url), className="big-map", trackViewport=False,
+                            **_first_view(viewport)), className="panel"),
+            html.Div([html.Div(side, id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
         ], className="map-page"),
-        dcc.Store(id=ids.MAP_CONFIG), dcc.Store(id=ids.MAP_LANG, data=lang), dcc.Store(id=ids.MAP_PREFETCH),
+        dcc.Store(id=ids.MAP_CONFIG, data=config), dcc.Store(id=ids.MAP_LANG, data=lang),
+        dcc.Store(id=ids.MAP_CITY), dcc.Store(id=ids.MAP_PREFETCH),
         html.Div(id=ids.MAP_URL_SINK),
     ])
 
@@ -130,26 +134,27 @@ def layout(**query) -> html.Div:
 JUMP = {"transition": "fitBounds", "options": {"animate": False}}
 
 
+def _first_view(viewport: dict | None) -> dict:
+    """The map's first view, as Leaflet takes it when the map is made: the bounds of the ward or city
+    (given as `viewport` too, a later change of the view would fight it back with an animation)."""
+    if not viewport:
+        return {"center": [19.8066, 105.7877], "zoom": 12}
+    return {"bounds": viewport["bounds"], "boundsOptions": {"animate": False}}
+
+
 def ward_hideout(metric: str, layers: list[str], ward: str | None) -> dict:
     """What `iocMap.wardStyle` draws the wards by (assets/map.js `wardHideout` computes the same)."""
     return {"metric": metric, "wards": WARDS in (layers or []), "selected": ward}
 
 
-@callback(
-    Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"), Output(ids.MAP_WARD, "options"),
-    Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LANG, "data"),
-)
-def load_city(city: str, lang: str):
+def city_map(city: str, lang: str) -> tuple[dict, dict, list[dict]]:
     """Everything the browser needs to draw the city's map until the city or the language changes:
     the registry JSON with the city's ward names, every metric's label and class breaks, and the
-    wards with every metric's colour and tooltip (nothing is asked again for a metric or a filter)."""
-    lang = normalise_lang(lang)
-    try:
-        collection = wards_geojson(city)
-        metrics = ward_metrics(city)
-        options = _ward_options(city)
-    except DatabaseUnavailable:
-        return None, None, []  # render_ward_panel, run beside this, shows the error
+    wards with every metric's colour and tooltip (nothing is asked again for a metric or a filter);
+    and the ward search's options. DatabaseUnavailable when the city cannot be read."""
+    collection = wards_geojson(city)
+    metrics = ward_metrics(city)
+    options = _ward_options(city)
     data, breaks = choropleth_by_metric(collection, {name: metric_values(metrics, name) for name in metric_names()},
                                         lang)
     config = browser_config(lang, _visible_layers())
@@ -158,6 +163,32 @@ def load_city(city: str, lang: str):
         "colours": list(CLASS_COLOURS), "no_data": NO_DATA_COLOUR,
         "schematic": any(feature["properties"]["schematic"] for feature in collection["features"])})
     return config, data, options
+
+
+# The layout draws the city it was asked for (the address's, else this browser's last choice: the
+# city cookie), so opening the page or switching its language waits for no round trip before the
+# map. The browser asks for another city only when the shell's is not the one drawn or last asked for.
+CITY_GUARD_JS = """function(city, config, asked) {
+    const shown = asked || (config && config.city);
+    return city && city !== shown ? city : window.dash_clientside.no_update;
+}"""
+clientside_callback(
+    CITY_GUARD_JS,
+    Output(ids.MAP_CITY, "data"), Input(ids.CITY_SELECT, "value"), State(ids.MAP_CONFIG, "data"),
+    State(ids.MAP_CITY, "data"),
+)
+
+
+@callback(
+    Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"), Output(ids.MAP_WARD, "options"),
+    Input(ids.MAP_CITY, "data"), State(ids.MAP_LANG, "data"), prevent_initial_call=True,
+)
+def load_city(city: str, lang: str):
+    """Another city's map (city_map), in the language the page was drawn in."""
+    try:
+        return city_map(city, normalise_lang(lang))
+    except DatabaseUnavailable:
+        return None, None, []  # render_ward_panel, run beside this, shows the error
 
 
 clientside_callback("window.iocMap.clickedWard", Output(ids.MAP_WARD, "value"), Input(ids.MAP_WARDS, "clickData"),
@@ -173,18 +204,24 @@ clientside_callback("window.iocMap.drawLegend", Output(ids.MAP_LEGEND, "children
 
 @callback(
     Output(ids.MAP_SIDE, "children"), Output(ids.MAP, "viewport"),
-    Input(ids.MAP_WARD, "value"), Input(ids.CITY_SELECT, "value"), Input(ids.MAP_LANG, "data"),
+    Input(ids.MAP_WARD, "value"), Input(ids.MAP_CITY, "data"), State(ids.CITY_SELECT, "value"),
+    State(ids.MAP_LANG, "data"), prevent_initial_call=True,
 )
-def render_ward_panel(ward: str | None, city: str, lang: str):
+def render_ward_panel(ward: str | None, asked: str | None, selected: str | None, lang: str):
     """The chosen ward's figures (new data: the one server answer a ward click needs), and the view on it."""
-    lang = normalise_lang(lang)
     try:
-        info = get_city(city)
-        metrics = ward_metrics(city)
+        panel, viewport = ward_panel(ward, asked or selected, normalise_lang(lang))
     except DatabaseUnavailable as exc:
         return error_banner(str(exc)), dash.no_update
-    if info is None:
-        return None, dash.no_update
+    return panel, dash.no_update if viewport is None else viewport
+
+
+def ward_panel(ward: str | None, city: str, lang: str) -> tuple[list | None, dict | None]:
+    """The side panel (the ward's figures, or how to choose one) and the view (the ward, else the
+    city). DatabaseUnavailable when the city cannot be read."""
+    if get_city(city) is None:
+        return None, None
+    metrics = ward_metrics(city)
     as_of = _as_of_line(ward_period(), lang)
     row = metrics[metrics["gso_code"] == ward]
     if not ward or row.empty:

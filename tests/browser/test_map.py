@@ -316,3 +316,67 @@ def test_english_counts_and_legend(dash_duo, app):
     legend = dash_duo.find_element("#map-legend").text
     assert "No data" in legend and "Online" in legend and "Không có dữ liệu" not in legend
     assert dash_duo.get_logs() == []
+
+
+@pytest.fixture(scope="module")
+def two_cities(tmp_path_factory, demo_urls):
+    """Databases with Thanh Hóa's and Chí Linh's demo data (the session's demo has one city)."""
+    from demo.build import build_city
+    from tests.conftest import DEMO_NOW, DEMO_SEED, create_test_users, use_databases
+
+    folder = tmp_path_factory.mktemp("map-cities")
+    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
+    use_databases(*urls)
+    for city in ("thanh-hoa", "chi-linh"):
+        build_city(city, seed=DEMO_SEED, now=DEMO_NOW)
+    create_test_users()
+    yield urls
+    use_databases(*demo_urls)
+
+
+def test_the_page_holds_its_citys_map_and_asks_the_server_only_for_another_city(dash_duo, two_cities,
+                                                                                 offline_tiles):
+    """Issue #21: opening /map, or drawing it again in the other language, asks the server nothing
+    for the map (the layout holds the city's wards, their metrics and the side panel). Another city
+    is asked for once, and the next visit draws that city from the start (the city cookie)."""
+    from app import app
+    from components import ids
+    from data_access.places import wards_frame
+    from tests.conftest import use_databases
+
+    use_databases(*two_cities)
+    wards = {city: len(wards_frame(city)) for city in ("thanh-hoa", "chi-linh")}
+    assert wards["thanh-hoa"] != wards["chi-linh"]
+    drawn = lambda: len(dash_duo.find_elements(".big-map path.leaflet-interactive"))  # noqa: E731
+    asked_for_map = lambda: [o for o in posted(dash_duo) if ids.MAP_CONFIG in o or ids.MAP_SIDE in o]  # noqa: E731
+
+    dash_duo.start_server(app, navigate=False)
+    count_posts(dash_duo, from_page_load=True)
+    sign_in(dash_duo, "/map")
+    assert wait_until(dash_duo, lambda: drawn() == wards["thanh-hoa"], timeout=20)
+    dash_duo.wait_for_text_to_equal(f"#{ids.MAP_SIDE} p.muted", t("map.click_ward", "vi"), timeout=10)
+    time.sleep(1)
+    assert asked_for_map() == []
+
+    dash_duo.find_element(f"#{ids.CITY_SELECT}").click()
+    dash_duo.wait_for_element(".dash-dropdown-content [role=option]", timeout=10)
+    option = next(o for o in dash_duo.find_elements(".dash-dropdown-content [role=option]")
+                  if o.text.strip() == "TP Chí Linh")
+    count_posts(dash_duo)
+    option.click()
+    assert wait_until(dash_duo, lambda: drawn() == wards["chi-linh"], timeout=20)
+    time.sleep(1)
+    assert len([o for o in asked_for_map() if ids.MAP_CONFIG in o]) == 1
+
+    dash_duo.driver.get(f"{dash_duo.server.url}/map")
+    assert wait_until(dash_duo, lambda: drawn() == wards["chi-linh"], timeout=20)
+    time.sleep(1)
+    assert asked_for_map() == []
+
+    dash_duo.find_element(f"#{ids.LANG_SELECT} input[value='en']").click()
+    dash_duo.wait_for_text_to_equal(f"#{ids.MAP_TITLE}", t("map.heading", "en"), timeout=10)
+    assert wait_until(dash_duo, lambda: drawn() == wards["chi-linh"], timeout=20)
+    dash_duo.wait_for_text_to_equal(f"#{ids.MAP_SIDE} p.muted", t("map.click_ward", "en"), timeout=10)
+    time.sleep(1)
+    assert asked_for_map() == []
+    assert dash_duo.get_logs() == []

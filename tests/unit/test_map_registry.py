@@ -135,15 +135,16 @@ def test_api_columns_come_from_the_registry(client_as, name):
 
 
 def _config_from_the_page(client, lang: str) -> dict:
-    """What the page's city callback answers (the JSON assets/map.js reads)."""
+    """What the page's city callback answers for another city (the JSON assets/map.js reads; the
+    layout holds the same for the city it is drawn for)."""
     from components import ids
 
     outputs = [{"id": ids.MAP_CONFIG, "property": "data"}, {"id": ids.MAP_WARDS, "property": "data"},
                {"id": ids.MAP_WARD, "property": "options"}]
     body = {"output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..", "outputs": outputs,
-            "inputs": [{"id": ids.CITY_SELECT, "property": "value", "value": CITY},
-                       {"id": ids.MAP_LANG, "property": "data", "value": lang}],
-            "changedPropIds": [f"{ids.MAP_LANG}.data"], "state": []}
+            "inputs": [{"id": ids.MAP_CITY, "property": "data", "value": CITY}],
+            "changedPropIds": [f"{ids.MAP_CITY}.data"],
+            "state": [{"id": ids.MAP_LANG, "property": "data", "value": lang}]}
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"][ids.MAP_CONFIG]["data"]

@@ -98,7 +98,7 @@ def _ward_page(lang: str):
 def _ward_panel(lang: str) -> tuple[dict, list]:
     """The map's ward panel as {label: shown value}, and its tree."""
     _, map_page = _pages()
-    panel = _tree(map_page.render_ward_panel(WARD, CITY, lang)[0])
+    panel = _tree(map_page.ward_panel(WARD, CITY, lang)[0])
     terms, values = _of_type(panel, "Dt"), _of_type(panel, "Dd")
     assert len(terms) == len(values) > 0
     return {_text(term): _text(value) for term, value in zip(terms, values)}, panel
@@ -212,7 +212,7 @@ def test_every_map_panel_figure_is_the_apis_for_the_stated_period(api, period, l
 def test_map_states_the_period_before_a_ward_is_chosen(demo_db, period, lang):
     """The choropleth is of the same period: the side panel says so with no ward selected too."""
     _, map_page = _pages()
-    _the_as_of_line(_tree(map_page.render_ward_panel(None, CITY, lang)[0]), period, lang)
+    _the_as_of_line(_tree(map_page.ward_panel(None, CITY, lang)[0]), period, lang)
 
 
 def test_ward_page_and_map_panel_show_the_same_counts(demo_db):
