@@ -167,8 +167,11 @@ RESTORED_JS = """function (given, state) {
 # The controls in the browser: `control_values` over the layout's PERIOD_CHOICES (the same rule),
 # after the store's period on opening (a compare chosen in the tab too).
 CONTROLS_JS = """function(kind, period, last, given, state, choices, compare) {
-    let chosenCompare = window.dash_clientside.no_update;
-    if (!window.dash_clientside.callback_context.triggered.length) {
+    const keep = window.dash_clientside.no_update;
+    const opening = !window.dash_clientside.callback_context.triggered.length;
+    const shownKind = kind, shownPeriod = period, shownLast = last;
+    let chosenCompare = keep;
+    if (opening) {
         const restored = (%(restored)s)(given, state);
         if (restored.first) { kind = restored.kind; period = restored.first; last = restored.last; }
         chosenCompare = restored.compare || compare;
@@ -178,7 +181,14 @@ CONTROLS_JS = """function(kind, period, last, given, state, choices, compare) {
     const first = options.some(function (o) { return o.value === period; }) ? period : choices[kind]['default'];
     const toOptions = options.filter(function (o) { return o.value >= first; });
     const to = toOptions.some(function (o) { return o.value === last; }) ? last : null;
-    return [kind, options, first, toOptions, to, chosenCompare];
+    // Opening, every value is set: the page's callbacks wait for this one, and take their first
+    // values from it. Later, what the controls already show is left alone (every value set again is
+    // drawn again before the page's figures are asked for): the period select shows the options of
+    // the kind its period is of, and only the 'to' options follow a period chosen.
+    if (opening) { return [kind, options, first, toOptions, to, chosenCompare]; }
+    const drawn = options.some(function (o) { return o.value === shownPeriod; });
+    return [kind === shownKind ? keep : kind, drawn ? keep : options, first === shownPeriod ? keep : first,
+            toOptions, to === shownLast ? keep : to, keep];
 }""" % {"restored": RESTORED_JS}
 
 

@@ -231,14 +231,19 @@ def test_the_controls_script_follows_the_servers_rule(registry, kind, period, la
     from pages import services
 
     choices = _find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
-    changed = run_script(CONTROLS_JS, kind, period, last, [], QUARTER, choices, "previous",
-                         triggered=[{"prop_id": "services-period-kind.value"}])
+    result = run_script(CONTROLS_JS, kind, period, last, [], QUARTER, choices, "previous",
+                        triggered=[{"prop_id": "services-period-kind.value"}])
+    # Left alone (no_update): the kind, the period select's options (those of its period's kind),
+    # the period, the 'to' shown.
+    options = next(c["options"] for c in choices.values() if any(o["value"] == period for o in c["options"]))
+    drawn = [kind, options, period, None, last, "previous"]
+    changed = [before if after == NO_UPDATE else after for before, after in zip(drawn, result)]
     server = control_values(kind, period, last, "vi", date.today())
     assert changed[:5] == [server[0], server[1], server[2], server[3], server[4]]
     wanted_kind, wanted_period, wanted_to = expected
     assert (changed[0], changed[4]) == (wanted_kind, wanted_to)
     assert changed[2] == (choices[wanted_kind]["default"] if wanted_period == "default" else wanted_period)
-    assert changed[5] == NO_UPDATE  # the comparison is only restored on opening
+    assert result[5] == NO_UPDATE  # the comparison is only restored on opening
 
 
 def test_the_navigation_follows_the_tabs_period(client_as):
@@ -248,3 +253,22 @@ def test_the_navigation_follows_the_tabs_period(client_as):
     hrefs = {link["props"]["children"]: link["props"]["href"] for link in nav}
     assert hrefs["Dịch vụ công"] == "/services?period=2022-Q3&compare=last_year"
     assert hrefs["Trình chiếu"] == "/present?period=2022-Q3" and hrefs["Mục tiêu"] == "/targets"
+
+
+def test_a_period_chosen_sets_again_only_the_to_options(registry):
+    """Every value the script sets is drawn again before the page's figures are asked for (issue
+    #21): another period of the same kind leaves the kind, the period select's options, the period
+    and the 'to' alone; only the 'to' options follow the period."""
+    from components import ids
+    from components.period_controls import CONTROLS_JS
+    from pages import services
+
+    choices = _find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+    result = run_script(CONTROLS_JS, "year", "2023", None, [], QUARTER, choices, "previous",
+                        triggered=[{"prop_id": "services-period.value"}])
+    assert [result[i] for i in (0, 1, 2, 4, 5)] == [NO_UPDATE] * 5
+    assert result[3] == [o for o in choices["year"]["options"] if o["value"] >= "2023"]
+    quarter = run_script(CONTROLS_JS, "quarter", "2023", None, [], QUARTER, choices, "previous",
+                         triggered=[{"prop_id": "services-period-kind.value"}])
+    assert quarter[0] == NO_UPDATE and quarter[1] == choices["quarter"]["options"]
+    assert quarter[2] == choices["quarter"]["default"]
