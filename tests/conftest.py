@@ -85,6 +85,17 @@ def demo_urls(tmp_path_factory):
         yield urls
 
 
+def build_cities(folder: Path, cities: tuple[str, ...]) -> tuple[str, str]:
+    """SQLite databases in `folder` with these cities' demo data, the app pointed at them: the URLs."""
+    from demo.build import build_city
+
+    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
+    use_databases(*urls)
+    for city in cities:
+        build_city(city, seed=DEMO_SEED, now=DEMO_NOW)
+    return urls
+
+
 TEST_PASSWORD = "correct-horse-battery-staple"
 TEST_USERS = {"admin": "t-admin", "leader": "t-leader", "staff": "t-staff", "public": "t-public"}
 

@@ -321,14 +321,9 @@ def test_english_counts_and_legend(dash_duo, app):
 @pytest.fixture(scope="module")
 def two_cities(tmp_path_factory, demo_urls):
     """Databases with Thanh Hóa's and Chí Linh's demo data (the session's demo has one city)."""
-    from demo.build import build_city
-    from tests.conftest import DEMO_NOW, DEMO_SEED, create_test_users, use_databases
+    from tests.conftest import build_cities, create_test_users, use_databases
 
-    folder = tmp_path_factory.mktemp("map-cities")
-    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
-    use_databases(*urls)
-    for city in ("thanh-hoa", "chi-linh"):
-        build_city(city, seed=DEMO_SEED, now=DEMO_NOW)
+    urls = build_cities(tmp_path_factory.mktemp("map-cities"), ("thanh-hoa", "chi-linh"))
     create_test_users()
     yield urls
     use_databases(*demo_urls)

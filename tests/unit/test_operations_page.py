@@ -7,7 +7,7 @@ import json
 import plotly.utils
 import pytest
 
-from tests.conftest import DEMO_SEED, use_databases
+from tests.conftest import build_cities, use_databases
 
 CITY_WORDS = {"vi": ("Đang mở", "Trực tuyến hiện tại", "Hạn trả lời", "QCVN 05:2023/BTNMT", "QCVN 08:2023/BTNMT"),
               "en": ("Open", "Online now", "Answer due within 15 working days", "QCVN 05:2023/BTNMT", "Class")}
@@ -16,14 +16,7 @@ CITY_WORDS = {"vi": ("Đang mở", "Trực tuyến hiện tại", "Hạn trả l
 @pytest.fixture(scope="module")
 def all_cities(tmp_path_factory, demo_urls):
     """Databases per city: Thanh Hóa's session demo, Nam Định and Chí Linh built here."""
-    from demo.build import build_city
-    from tests.conftest import DEMO_NOW
-
-    folder = tmp_path_factory.mktemp("ops-cities")
-    urls = (f"sqlite:///{folder / 'ioc.db'}", f"sqlite:///{folder / 'kpi.db'}")
-    use_databases(*urls)
-    for city in ("nam-dinh", "chi-linh"):
-        build_city(city, seed=DEMO_SEED, now=DEMO_NOW)
+    urls = build_cities(tmp_path_factory.mktemp("ops-cities"), ("nam-dinh", "chi-linh"))
     yield {"thanh-hoa": demo_urls, "nam-dinh": urls, "chi-linh": urls}
     use_databases(*demo_urls)
 
