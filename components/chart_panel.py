@@ -9,9 +9,12 @@ from components import ids
 GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def make_chart_panel(graph_id: str | dict, figure=None) -> html.Div:
+def make_chart_panel(graph_id: str | dict, figure=None, height: int | None = None) -> html.Div:
+    """`height` (pixels) for a chart whose figure a callback sends later: its room is kept meanwhile,
+    so the figure's arrival moves nothing on the page."""
     key = graph_id if isinstance(graph_id, str) else f"{graph_id['type']}-{graph_id['index']}"
-    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, **({"figure": figure} if figure is not None else {}))
+    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, **({"figure": figure} if figure is not None else {}),
+                      **({"style": {"height": f"{height}px"}} if height else {}))
     return html.Div([html.Div(graph, id=f"panel-{key}"),
                      html.Button("SVG", id={"type": ids.CHART_SVG, "graph": key}, className="button small")],
                     className="panel chart-panel")

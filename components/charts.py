@@ -18,6 +18,7 @@ from domain.formatting import format_number, format_value
 from domain.i18n import normalise_lang, t
 
 TITLED_TOP_MARGIN = 96
+CHART_HEIGHT = 400  # pixels: every styled chart's, so a panel drawn before its figure can be as tall
 
 
 def style_figure(figure: go.Figure, title: str, unit: str, source: str, updated: str, lang: str,
@@ -29,7 +30,7 @@ def style_figure(figure: go.Figure, title: str, unit: str, source: str, updated:
     figure.update_layout(
         title={"text": f"<b>{title}</b><br><sup>{unit} · {t('chart.updated', lang)} {updated}</sup>"
                         f"<br><sup>{t('chart.source', lang)}: {source}</sup>"},
-        margin={"t": TITLED_TOP_MARGIN}, height=400,
+        margin={"t": TITLED_TOP_MARGIN}, height=CHART_HEIGHT,
     )
     return apply_style(figure, variant_for(theme), lang)
 

@@ -10,6 +10,7 @@ from components import ids
 from components.banners import error_banner, ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import (
+    CHART_HEIGHT,
     bar_chart,
     lowest_and_highest,
     on_time_axis,
@@ -36,7 +37,7 @@ from components.period_controls import (
     read_query,
     register_period_callbacks,
 )
-from components.shell import request_lang
+from components.shell import request_city, request_lang
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import (
     compute_kpis,
@@ -46,6 +47,7 @@ from data_access.kpi import (
     services_by_ward,
 )
 from data_access.lineage import has_lineage
+from data_access.places import wards_frame
 from domain import periods
 from domain.formatting import format_datetime, format_period, month_label
 from domain.i18n import normalise_lang, t
@@ -77,19 +79,25 @@ COLUMN_KINDS = {"ward": TEXT_KIND, "dossiers": COUNT, "online_rate": RATE, "on_t
 def layout(**query) -> html.Div:
     lang = request_lang(query.get("lang"))
     chosen = read_query(query)
+    try:  # the wards the grid will list, so it is drawn with their columns and paging from the start
+        wards = [{"ward": name} for name in wards_frame(request_city(query.get("city")))["name"]]
+    except DatabaseUnavailable:
+        wards = None
     return html.Div([
         html.Div([html.H1(t("services.heading", lang), id=ids.SERVICES_HEADING, className="page-title"),
                   make_period_controls(PERIOD_IDS, chosen.period, chosen.compare, lang, chosen.given)],
                  className="page-head"),
         ignored_notice(chosen.notices, lang),
         dcc.Loading(html.Div(id=ids.SERVICES_CARDS, className="card-grid wide"), type="dot", delay_show=400),
-        html.Div([make_chart_panel(ids.SERVICES_WARD_CHART), make_chart_panel(ids.SERVICES_MONTHLY)],
+        html.Div([make_chart_panel(ids.SERVICES_WARD_CHART, height=CHART_HEIGHT),
+                  make_chart_panel(ids.SERVICES_MONTHLY, height=CHART_HEIGHT)],
                  className="charts", style={"marginTop": "16px"}),
         html.Div([
             html.Div([html.H2(t("services.by_ward", lang), className="section-title"),
                       html.Div(export_buttons(ids.SERVICES_EXPORT), className="export-buttons")],
                      className="page-head"),
-            data_grid(ids.SERVICES_WARD_GRID, None, _columns(lang), lang, page_size=PAGE_SIZE, key="gso_code"),
+            data_grid(ids.SERVICES_WARD_GRID, None, _columns(lang), lang, page_size=PAGE_SIZE, key="gso_code",
+                      sized_by=wards),
             html.Div(id=ids.SERVICES_TABLE_NOTE), dcc.Download(id=ids.SERVICES_DOWNLOAD),
         ], className="panel", style={"marginTop": "16px"}),
     ])

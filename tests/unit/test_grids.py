@@ -261,3 +261,23 @@ def test_the_ward_export_follows_the_grids_filters_and_figures_come_from_the_ser
     table = pd.read_csv(io.BytesIO(content), dtype={"gso_code": str}, encoding="utf-8-sig")
     assert list(table["gso_code"]) == chosen
     assert (table.iloc[:, 1:].select_dtypes("number") >= 0).all().all()  # the browser's -1 never reaches the file
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_services_draws_its_grid_with_the_columns_and_paging_its_first_rows_bring(client_as, lang):
+    """The ward grid is drawn before its rows with the shape they will have (data_grid's `sized_by`):
+    the first answer then changes neither its columns nor its paging (assets/grid.js applyShape sets
+    nothing), so the grid is not drawn twice, nor the charts beside it as the page's height changes."""
+    from app import server
+    from components.shell import CITY_COOKIE
+    from pages import services
+
+    client_as("staff")
+    with server.test_request_context("/services", headers={"Cookie": f"{CITY_COOKIE}=thanh-hoa"}):
+        drawn = next(node["props"] for node in _walk(_as_json(services.layout(lang=lang)))
+                     if node["props"].get("id") == {"type": ids.GRID, "name": ids.SERVICES_WARD_GRID})
+        answer = services.render_services("thanh-hoa", lang, "light", "2023", None, "previous")
+    shape = _as_json(answer[4])
+    assert shape == {"columnDefs": drawn["columnDefs"], "pagination": drawn["dashGridOptions"]["pagination"]}
+    assert _apply_shape(shape, drawn["columnDefs"], drawn["dashGridOptions"]) == [NO_UPDATE, NO_UPDATE]
+    assert drawn["rowData"] is None
