@@ -143,3 +143,25 @@ def test_the_language_switch_draws_the_page_again(dash_duo, app):
     dash_duo.wait_for_text_to_equal(".page-title", t("map.heading", "en"), timeout=20)
     assert t("map.layers", "en") in dash_duo.find_element(".map-controls").get_attribute("textContent")
     assert dash_duo.get_logs() == []
+
+
+def test_a_chart_follows_its_box_when_the_screen_narrows(dash_duo, app):
+    """assets/charts.js leaves a chart that already fits its box alone (dcc.Graph's late fitting laid
+    out each chart again on every page load); a chart whose box changed is still fitted to it."""
+    width = ("const gd = document.querySelector('#services-ward-chart .js-plotly-plot');"
+             "return gd && gd._fullLayout ? Math.round(gd._fullLayout.width) : null;")
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2022")
+    dash_duo.wait_for_element("#services-ward-chart .js-plotly-plot .scatterlayer .point", timeout=20)
+    assert dash_duo.driver.execute_script("return window.Plotly.Plots.__iocGuarded === true")
+    wide = dash_duo.driver.execute_script(width)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 900, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    end = time.time() + 10
+    while time.time() < end and (dash_duo.driver.execute_script(width) or wide) >= wide:
+        time.sleep(0.2)
+    narrow = dash_duo.driver.execute_script(width)
+    box = dash_duo.driver.execute_script(
+        "return document.querySelector('#services-ward-chart .js-plotly-plot').getBoundingClientRect().width")
+    assert narrow < wide and abs(narrow - box) <= 2
+    assert dash_duo.get_logs() == []

@@ -42,3 +42,33 @@ def test_every_chart_drawn_in_the_browser_is_in_the_basic_bundle():
     drawn = {name for path, name in used - SERVER_ONLY if name not in ("Figure",)}
     assert drawn and drawn <= BASIC, drawn - BASIC
     assert not re.search(r"\bpx\.", "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pages").glob("*.py")))
+
+
+def _charts_js(body: str):
+    """assets/charts.js in Node.js with a fake plotly whose Plots.resize counts its calls, then `body`."""
+    from tests.clientside import run_script
+
+    script = (ROOT / "assets" / "charts.js").read_text(encoding="utf-8")
+    program = ("(function () { window.document = {getElementById: function () { return null; }};"
+               " window.getComputedStyle = function (el) { return el.style; };"
+               " const calls = []; const Plotly = {Plots: {resize: function (gd) { calls.push(gd.id);"
+               " return Promise.resolve(gd); }}};"
+               f" {script}; window.Plotly = Plotly; {body} }})")
+    return run_script(program)
+
+
+def test_a_chart_already_the_size_of_its_box_is_not_laid_out_again():
+    """dcc.Graph asks plotly to fit each chart to its box after its first plot, late when the page is
+    busy: a chart whose size is its box's (within plotly's own 1 px) is left as it is; another is
+    fitted (a window made narrower, a phone turned)."""
+    calls = _charts_js(
+        "const same = {id: 'same', isConnected: true, _fullLayout: {width: 891, height: 400},"
+        "              style: {width: '891.4px', height: '400px'}};"
+        " const narrower = {id: 'narrower', isConnected: true, _fullLayout: {width: 891, height: 400},"
+        "                   style: {width: '600px', height: '400px'}};"
+        " const hidden = {id: 'hidden', isConnected: true, _fullLayout: {width: 891, height: 400},"
+        "                 style: {width: 'auto', height: 'auto'}};"
+        " const first = {id: 'first', isConnected: true, style: {width: '891px', height: '400px'}};"
+        " [same, narrower, hidden, first].forEach(function (gd) { Plotly.Plots.resize(gd); });"
+        " return calls;")
+    assert calls == ["narrower", "hidden", "first"]
