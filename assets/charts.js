@@ -26,7 +26,6 @@
         Plotly.Plots.__iocGuarded = true;
     }
 
-    window.iocCharts = {sameSize: sameSize, guard: guard};
     if (window.Plotly) {
         guard(window.Plotly);
         return;

@@ -169,7 +169,7 @@ RESTORED_JS = """function (given, state) {
 CONTROLS_JS = """function(kind, period, last, given, state, choices, compare) {
     const keep = window.dash_clientside.no_update;
     const opening = !window.dash_clientside.callback_context.triggered.length;
-    const shownKind = kind, shownPeriod = period, shownLast = last;
+    const shownKind = kind, shownLast = last;
     let chosenCompare = keep;
     if (opening) {
         const restored = (%(restored)s)(given, state);
@@ -178,16 +178,16 @@ CONTROLS_JS = """function(kind, period, last, given, state, choices, compare) {
     }
     kind = choices[kind] ? kind : 'year';
     const options = choices[kind].options;
-    const first = options.some(function (o) { return o.value === period; }) ? period : choices[kind]['default'];
+    const known = options.some(function (o) { return o.value === period; });
+    const first = known ? period : choices[kind]['default'];
     const toOptions = options.filter(function (o) { return o.value >= first; });
     const to = toOptions.some(function (o) { return o.value === last; }) ? last : null;
     // Opening, every value is set: the page's callbacks wait for this one, and take their first
     // values from it. Later, what the controls already show is left alone (every value set again is
-    // drawn again before the page's figures are asked for): the period select shows the options of
-    // the kind its period is of, and only the 'to' options follow a period chosen.
+    // drawn again before the page's figures are asked for): a period of the kind means the select
+    // shows that kind's options and keeps its value; only the 'to' options follow a period chosen.
     if (opening) { return [kind, options, first, toOptions, to, chosenCompare]; }
-    const drawn = options.some(function (o) { return o.value === shownPeriod; });
-    return [kind === shownKind ? keep : kind, drawn ? keep : options, first === shownPeriod ? keep : first,
+    return [kind === shownKind ? keep : kind, known ? keep : options, known ? keep : first,
             toOptions, to === shownLast ? keep : to, keep];
 }""" % {"restored": RESTORED_JS}
 

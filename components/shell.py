@@ -279,6 +279,11 @@ clientside_callback(
     Input(ids.LANG_SELECT, "value"),
 )
 
+# A choice this browser keeps for a year, readable by the server (JavaScript: the cookie's attributes
+# after its value).
+_KEPT_COOKIE = ("'; path=/; max-age=31536000; SameSite=Lax' + "
+                "(window.location.protocol === 'https:' ? '; Secure' : '')")
+
 # The language switch: remember the choice (the cookie request_lang reads) and, when the page was
 # drawn in another language, draw it again through Dash's router (its `search` input, with the
 # address's `lang=` changed when it has one). The page was drawn in what request_lang read: the
@@ -292,13 +297,12 @@ _RELANG = """function(lang) {
     const match = document.cookie.match(/(?:^|;\\s*)%(cookie)s=(\\w+)/);
     const header = document.getElementById('%(header)s');
     const drawn = params.get('lang') || (match ? match[1] : null) || (header ? header.dataset.lang : null);
-    document.cookie = '%(cookie)s=' + chosen + '; path=/; max-age=31536000; SameSite=Lax' +
-        (window.location.protocol === 'https:' ? '; Secure' : '');
+    document.cookie = '%(cookie)s=' + chosen + %(kept)s;
     if (drawn === chosen) { return window.dash_clientside.no_update; }
     if (params.has('lang')) { params.set('lang', chosen); }
     const search = params.toString();
     return search ? '?' + search : '';
-}""" % {"cookie": LANG_COOKIE, "header": ids.HEADER}
+}""" % {"cookie": LANG_COOKIE, "header": ids.HEADER, "kept": _KEPT_COOKIE}
 clientside_callback(_RELANG, Output(ids.PAGES_LOCATION, "search"), Input(ids.LANG_SELECT, "value"))
 
 # The city chosen is remembered in a cookie as well as in the browser's storage, where the server
@@ -306,10 +310,9 @@ clientside_callback(_RELANG, Output(ids.PAGES_LOCATION, "search"), Input(ids.LAN
 clientside_callback(
     """function(city) {
         if (!city) { return window.dash_clientside.no_update; }
-        document.cookie = '%(cookie)s=' + encodeURIComponent(city) + '; path=/; max-age=31536000; SameSite=Lax' +
-            (window.location.protocol === 'https:' ? '; Secure' : '');
+        document.cookie = '%(cookie)s=' + encodeURIComponent(city) + %(kept)s;
         return city;
-    }""" % {"cookie": CITY_COOKIE},
+    }""" % {"cookie": CITY_COOKIE, "kept": _KEPT_COOKIE},
     Output(ids.CITY_MEMORY, "data"), Input(ids.CITY_SELECT, "value"),
 )
 

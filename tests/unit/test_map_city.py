@@ -8,6 +8,7 @@ import pytest
 from components import ids
 from components.shell import CITY_COOKIE, request_city
 from tests.clientside import NO_UPDATE, run_script
+from tests.layouts import find
 
 CITIES = [{"slug": "thanh-hoa"}, {"slug": "chi-linh"}]
 
@@ -47,21 +48,8 @@ def test_the_browser_asks_for_a_city_only_when_it_is_not_the_one_drawn_or_asked(
     assert run_script(CITY_GUARD_JS, city, config, asked) == expected
 
 
-def _props(component, wanted: str) -> dict:
-    found = {}
-
-    def walk(node):
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
-            return
-        if not hasattr(node, "to_plotly_json"):
-            return
-        if getattr(node, "id", None) == wanted:
-            found.update(node.to_plotly_json()["props"])
-        walk(getattr(node, "children", None))
-    walk(component)
-    return found
+def _props(layout, wanted: str) -> dict:
+    return find(layout, wanted).to_plotly_json()["props"]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -16,6 +16,7 @@ from components.period_controls import (
     restored,
 )
 from tests.clientside import NO_UPDATE, run_script
+from tests.layouts import find
 
 QUARTER = {"period": "2022-Q3", "compare": "last_year"}
 
@@ -108,19 +109,6 @@ def test_the_controls_for_a_kind(kind, first, last, lang, expected):
     assert all(option["value"] >= chosen for option in to_options)
 
 
-def _find(node, component_id):
-    """The component with `component_id` in a layout tree, or None."""
-    if getattr(node, "id", None) == component_id:
-        return node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, (str, int, float)):
-            found = _find(child, component_id)
-            if found is not None:
-                return found
-    return None
-
-
 @pytest.mark.parametrize("query, value, given, notice", [
     ({"year": "2022"}, "2022", ["period"], None),
     ({"period": "2022-Q3", "compare": "last_year"}, "2022-Q3", ["compare", "period"], None),
@@ -132,9 +120,9 @@ def test_services_and_digital_layouts_read_year_and_mark_what_the_address_gave(r
 
     for page in (services, digital):
         layout = page.layout(**query)
-        select = _find(layout, page.PERIOD_IDS["period"])
+        select = find(layout, page.PERIOD_IDS["period"])
         assert select.value == (value or default_period("year"))
-        assert _find(layout, {"type": "period-from-url", "page": page.PERIOD_IDS["period"]}).data == given
+        assert find(layout, {"type": "period-from-url", "page": page.PERIOD_IDS["period"]}).data == given
         notices = [node.children for node in layout.children if getattr(node, "className", None) == "notice"]
         assert notices == ([f"Bỏ qua giá trị không hợp lệ trong địa chỉ: {notice}"] if notice else [])
 
@@ -148,9 +136,9 @@ def test_the_overview_takes_the_year_of_any_period(registry, query, year, given)
     from pages import overview
 
     layout = overview.layout(**query)
-    assert _find(layout, ids.OVERVIEW_YEAR).value == (year or int(default_period("year")))
-    assert _find(layout, {"type": ids.PERIOD_FROM_URL, "page": "overview"}).data == given
-    shown = _find(layout, ids.OVERVIEW_YEAR)
+    assert find(layout, ids.OVERVIEW_YEAR).value == (year or int(default_period("year")))
+    assert find(layout, {"type": ids.PERIOD_FROM_URL, "page": "overview"}).data == given
+    shown = find(layout, ids.OVERVIEW_YEAR)
     assert run_script(overview.RESTORE_YEAR_JS, given, QUARTER, shown.value, shown.options) == (year or 2022)
 
 
@@ -158,9 +146,9 @@ def test_the_deck_reads_year_and_restores_years_and_quarters_only(registry):
     from components import ids
     from pages import present
 
-    assert _find(present.layout(year="2022"), ids.PRESENT_PERIOD).value == "2022"
-    assert _find(present.layout(year="2022"), {"type": ids.PERIOD_FROM_URL, "page": "present"}).data == ["period"]
-    labels = [option["label"] for option in _find(present.layout(), ids.PRESENT_PERIOD).options]
+    assert find(present.layout(year="2022"), ids.PRESENT_PERIOD).value == "2022"
+    assert find(present.layout(year="2022"), {"type": ids.PERIOD_FROM_URL, "page": "present"}).data == ["period"]
+    labels = [option["label"] for option in find(present.layout(), ids.PRESENT_PERIOD).options]
     assert "Quý 3/2022" in labels and not [label for label in labels if "-Q" in label]
 
 
@@ -199,7 +187,7 @@ def test_a_page_opened_without_a_period_takes_the_tabs(registry):
     from pages import services
 
     layout = services.layout()
-    choices = _find(layout, {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+    choices = find(layout, {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
 
     def opened(given, state, lang_choices=choices):
         return run_script(CONTROLS_JS, "year", "2025", None, given, state, lang_choices, "previous", triggered=[])
@@ -230,7 +218,7 @@ def test_the_controls_script_follows_the_servers_rule(registry, kind, period, la
     from components.period_controls import CONTROLS_JS, control_values
     from pages import services
 
-    choices = _find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+    choices = find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
     result = run_script(CONTROLS_JS, kind, period, last, [], QUARTER, choices, "previous",
                         triggered=[{"prop_id": "services-period-kind.value"}])
     # Left alone (no_update): the kind, the period select's options (those of its period's kind),
@@ -263,7 +251,7 @@ def test_a_period_chosen_sets_again_only_the_to_options(registry):
     from components.period_controls import CONTROLS_JS
     from pages import services
 
-    choices = _find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
+    choices = find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
     result = run_script(CONTROLS_JS, "year", "2023", None, [], QUARTER, choices, "previous",
                         triggered=[{"prop_id": "services-period.value"}])
     assert [result[i] for i in (0, 1, 2, 4, 5)] == [NO_UPDATE] * 5
