@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import pickle
 import random
 import threading
@@ -261,6 +262,18 @@ def check_generation() -> None:
 _key_locks: "weakref.WeakValueDictionary[str, threading.Lock]" = weakref.WeakValueDictionary()
 _key_locks_guard = threading.Lock()
 _failed_until: dict[str, float] = {}
+
+
+def _fresh_locks_in_child() -> None:
+    """A forked child (an export job) keeps only the thread that forked: a lock another thread held
+    at that moment (a page computing a key, the warm-up thread) would stay held for ever there, and
+    the job would wait on it. The child starts with its own locks."""
+    global _store_lock, _generation_lock, _key_locks, _key_locks_guard
+    _store_lock, _generation_lock, _key_locks_guard = threading.Lock(), threading.Lock(), threading.Lock()
+    _key_locks = weakref.WeakValueDictionary()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 def _lock_for(key: str) -> threading.Lock:

@@ -8,6 +8,7 @@ init-db`, `demo`, the loaders) ask for `writable=True`: no statement timeout.
 """
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import threading
@@ -146,6 +147,15 @@ def get_engine(which: Database, writable: bool = False) -> Engine:
         if key not in _engines:
             _engines[key] = _build_engine(url, writable)
         return _engines[key]
+
+
+def _fresh_lock_in_child() -> None:
+    """The engines' lock in a forked child: another thread of the parent may have held it at the fork."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def forget_engines_after_fork() -> None:

@@ -369,3 +369,64 @@ def test_an_applied_import_bumps_the_generation(private_demo):
     assert generation() == before
     assert import_observations(content, "g.csv", city="thanh-hoa").applied
     assert generation() == before + 1
+
+
+def _exit_code_of_forked(work, timeout: float = 10.0) -> int | None:
+    """Run `work` in a forked child; its exit code (0 when it returned), or None when it still
+    waited after `timeout` seconds (then it is killed)."""
+    import os
+    import signal
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            work()
+        except BaseException:  # noqa: BLE001 - the child reports by its exit code, never returns to pytest
+            os._exit(1)
+        os._exit(0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
+
+
+def test_a_forked_job_does_not_wait_on_a_key_another_thread_was_computing(monkeypatch):
+    """An export job is forked from a worker whose other threads may be computing (a page, the
+    warm-up): the child has none of those threads, so it computes the value itself."""
+    from data_access import db
+
+    monkeypatch.setenv("REDIS_URL", "")
+    cache.clear()
+    computing, release = threading.Event(), threading.Event()
+
+    def slow(city: str, period: str):
+        if threading.current_thread() is not threading.main_thread():
+            computing.set()
+            release.wait(30)
+        return city, period
+    slow.__qualname__ = f"slow_{uuid.uuid4().hex[:8]}"
+    panel = cache.cached()(slow)
+    holder = threading.Thread(target=panel, args=("thanh-hoa", "2022"))
+    holder.start()
+    held = [cache._store_lock, cache._generation_lock, cache._key_locks_guard, db._lock]
+    for lock in held:
+        lock.acquire()
+    try:
+        assert computing.wait(10)
+
+        def job():
+            assert panel("thanh-hoa", "2022") == ("thanh-hoa", "2022")
+            db.forget_engines_after_fork()
+            cache.check_generation()
+        assert _exit_code_of_forked(job) == 0
+    finally:
+        for lock in held:
+            lock.release()
+        release.set()
+        holder.join(30)
+        cache.clear()
