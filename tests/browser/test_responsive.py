@@ -165,3 +165,43 @@ def test_a_chart_follows_its_box_when_the_screen_narrows(dash_duo, app):
         "return document.querySelector('#services-ward-chart .js-plotly-plot').getBoundingClientRect().width")
     assert narrow < wide and abs(narrow - box) <= 2
     assert dash_duo.get_logs() == []
+
+
+def test_a_chart_given_another_period_is_laid_out_at_the_first_try_with_its_labels_inside(dash_duo, app):
+    """assets/charts.js starts a chart drawn again in its style from the margins its last drawing
+    found: back on a period, the chart starts from margins its labels fit (plotly's automargin
+    otherwise finds the template's too small and draws the chart a second time, ~20 ms a chart), and
+    its tick labels and title still sit inside the chart."""
+    charts = ("#services-ward-chart", "#services-monthly")
+    state = """const out = {};
+        arguments[0].forEach(function (selector) {
+            const gd = document.querySelector(selector + ' .js-plotly-plot');
+            const box = gd.getBoundingClientRect(), size = gd._fullLayout._size, asked = gd._fullLayout.margin;
+            const texts = Array.from(gd.querySelectorAll('.xtick text, .ytick text, .y2tick text, .gtitle'));
+            out[selector] = {title: (gd.layout.title || {}).text || '',
+                             unfitted: ['l', 'r', 'b'].filter(function (side) { return asked[side] !== size[side]; }),
+                             outside: texts.filter(function (text) {
+                                 const r = text.getBoundingClientRect();
+                                 return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1
+                                                        || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+                             }).map(function (text) { return text.textContent; })};
+        });
+        return out;"""
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2022&lang=vi")
+    dash_duo.wait_for_element("#services-ward-chart .js-plotly-plot .scatterlayer .point", timeout=20)
+    first = dash_duo.driver.execute_script(state, list(charts))
+    assert all("2022" in first[selector]["title"] and first[selector]["unfitted"] for selector in charts), first
+    for period in ("2023", "2022"):  # there and back: each side as wide as either period needs
+        dash_duo.select_dcc_dropdown("#services-period", value=period)
+        end = time.time() + 20
+        while time.time() < end:
+            again = dash_duo.driver.execute_script(state, list(charts))
+            if all(period in again[selector]["title"] for selector in charts):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)
+    again = dash_duo.driver.execute_script(state, list(charts))
+    assert all("2022" in again[selector]["title"] for selector in charts), again
+    assert all(again[selector]["unfitted"] == [] and again[selector]["outside"] == [] for selector in charts), again
+    assert dash_duo.get_logs() == []

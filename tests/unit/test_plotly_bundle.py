@@ -45,14 +45,17 @@ def test_every_chart_drawn_in_the_browser_is_in_the_basic_bundle():
 
 
 def _charts_js(body: str):
-    """assets/charts.js in Node.js with a fake plotly whose Plots.resize counts its calls, then `body`."""
+    """assets/charts.js in Node.js with a fake plotly whose Plots.resize and react note their calls
+    (`calls`, `drawn`), then `body`."""
     from tests.clientside import run_script
 
     script = (ROOT / "assets" / "charts.js").read_text(encoding="utf-8")
     program = ("(function () { window.document = {getElementById: function () { return null; }};"
                " window.getComputedStyle = function (el) { return el.style; };"
-               " const calls = []; const Plotly = {Plots: {resize: function (gd) { calls.push(gd.id);"
-               " return Promise.resolve(gd); }}};"
+               " const calls = []; const drawn = []; const Plotly = {Plots: {resize: function (gd) {"
+               " calls.push(gd.id); return Promise.resolve(gd); }},"
+               " react: function (gd, figure) { drawn.push([gd.id, figure.layout.margin || null]);"
+               " return Promise.resolve(gd); }};"
                f" {script}; window.Plotly = Plotly; {body} }})")
     return run_script(program)
 
@@ -72,3 +75,26 @@ def test_a_chart_already_the_size_of_its_box_is_not_laid_out_again():
         " [same, narrower, hidden, first].forEach(function (gd) { Plotly.Plots.resize(gd); });"
         " return calls;")
     assert calls == ["narrower", "hidden", "first"]
+
+
+def test_a_chart_drawn_again_in_its_style_starts_from_the_margins_its_last_drawing_found():
+    """A chart given another period's data is laid out from the margins plotly's automargin found
+    last time (its labels fit at the first try, not after a second drawing); a side asked wider
+    keeps what was asked; another style (theme, wall), a first drawing or a chart whose labels needed
+    no more room than asked start from what the figure asks."""
+    drawn = _charts_js(
+        "const light = {layout: {meta: {ioc_style: 'light'}, margin: {l: 50, r: 30, t: 30, b: 40}}};"
+        " const wall = {layout: {meta: {ioc_style: 'wall'}, margin: {l: 50, r: 30, t: 30, b: 40}}};"
+        " function drawnBefore(id, template, size) { return {id: id, layout: {template: template},"
+        "   _fullLayout: {_size: Object.assign({w: 800, h: 300}, size)}}; }"
+        " const again = drawnBefore('again', light, {l: 72, r: 30, t: 96, b: 131});"
+        " const themed = drawnBefore('themed', light, {l: 72, r: 30, t: 96, b: 131});"
+        " const fitted = drawnBefore('fitted', light, {l: 50, r: 30, t: 30, b: 40});"
+        " const first = {id: 'first'};"
+        " Plotly.react(again, {data: [], layout: {template: light, margin: {t: 110}}});"
+        " Plotly.react(themed, {data: [], layout: {template: wall, margin: {t: 110}}});"
+        " Plotly.react(fitted, {data: [], layout: {template: light, margin: {t: 110}}});"
+        " Plotly.react(first, {data: [], layout: {template: light}});"
+        " return drawn;")
+    assert drawn == [["again", {"t": 110, "l": 72, "b": 131}], ["themed", {"t": 110}], ["fitted", {"t": 110}],
+                     ["first", None]]
