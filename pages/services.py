@@ -103,18 +103,25 @@ def layout(**query) -> html.Div:
     ])
 
 
+# What only the period controls change: the ward table's shape (its columns, whether it pages) and
+# its note are the city's and the language's, so a period or comparison leaves them as they are.
+# Every output sent is applied on its own in the browser, each time going over the whole page (~5 ms).
+PERIOD_INPUTS = frozenset({PERIOD_IDS["period"], PERIOD_IDS["to"], PERIOD_IDS["compare"]})
+
+
 @callback(
     Output(ids.SERVICES_CARDS, "children"), Output(ids.SERVICES_WARD_CHART, "figure"),
     Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"),
     Output(grid_shape_id(ids.SERVICES_WARD_GRID), "data"), Output(ids.SERVICES_TABLE_NOTE, "children"),
-    Output(ids.SERVICES_HEADING, "children"),
     Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"), Input(ids.THEME_SELECT, "value"),
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
     Input(PERIOD_IDS["compare"], "value"),
 )
 @cache_response()
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):
+    """The page's figures; the heading is the layout's (a language change draws the page again)."""
     lang = normalise_lang(lang)
+    changed = {item["prop_id"].rsplit(".", 1)[0] for item in dash.ctx.triggered if item.get("prop_id") != "."}
     try:
         period = periods.parse(combined_key(period_key, last_key))
         other = comparison_period(period, compare)
@@ -125,8 +132,7 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
         monthly = monthly_dossiers(city, period.year)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
         message = error_banner(str(exc))
-        return (message, go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None,
-                t("services.heading", lang))
+        return message, go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None
     cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang), sources[code],
                            lang, compared_label=f"{t('card.vs', lang)} {format_period(other, lang)}")
              for code, threshold in GROUPS]
@@ -144,9 +150,11 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
                                      name=t("services.on_time", lang), mode="lines+markers"))
     month_chart.update_xaxes(dtick=None, tickformat=None, type="category")
     month_chart.update_layout(yaxis2=on_time_axis(lang))
-    grid = grid_update(wards.to_dict("records"), _columns(lang), lang, PAGE_SIZE, key="gso_code")
+    rows, shape = grid_update(wards.to_dict("records"), _columns(lang), lang, PAGE_SIZE, key="gso_code")
+    if changed and changed <= PERIOD_INPUTS:
+        return cards, ward_chart, month_chart, rows, dash.no_update, dash.no_update
     note = html.Small(t("lineage.rule", lang), className="lineage-note") if has_lineage(city) else None
-    return cards, ward_chart, month_chart, *grid, note, t("services.heading", lang)
+    return cards, ward_chart, month_chart, rows, shape, note
 
 
 def _columns(lang: str) -> list[GridColumn]:

@@ -28,6 +28,7 @@ from components.grid import (
     shown_rows,
 )
 from domain.i18n import TEXT, t
+from tests.callbacks import triggered_by
 from tests.clientside import NO_UPDATE, run_script
 from tests.unit.test_language import render
 
@@ -276,8 +277,37 @@ def test_services_draws_its_grid_with_the_columns_and_paging_its_first_rows_brin
     with server.test_request_context("/services", headers={"Cookie": f"{CITY_COOKIE}=thanh-hoa"}):
         drawn = next(node["props"] for node in _walk(_as_json(services.layout(lang=lang)))
                      if node["props"].get("id") == {"type": ids.GRID, "name": ids.SERVICES_WARD_GRID})
-        answer = services.render_services("thanh-hoa", lang, "light", "2023", None, "previous")
+        with triggered_by():
+            answer = services.render_services("thanh-hoa", lang, "light", "2023", None, "previous")
     shape = _as_json(answer[4])
     assert shape == {"columnDefs": drawn["columnDefs"], "pagination": drawn["dashGridOptions"]["pagination"]}
     assert _apply_shape(shape, drawn["columnDefs"], drawn["dashGridOptions"]) == [NO_UPDATE, NO_UPDATE]
     assert drawn["rowData"] is None
+
+
+def test_a_period_change_sends_the_services_figures_and_rows_but_not_the_table_shape_or_note(client_as):
+    """Each output the browser gets is applied on its own, going over the whole page: a period or a
+    comparison changes the cards, charts and rows; the table's shape and note are the city's and the
+    language's, sent on the first call and for a city."""
+    import dash
+
+    from app import server
+    from pages import services
+
+    client_as("staff")
+    period = services.PERIOD_IDS
+    with server.test_request_context("/services"):
+        with triggered_by(f"{period['period']}.value"):
+            by_period = services.render_services("thanh-hoa", "vi", "light", "2023", None, "previous")
+        with triggered_by(f"{period['compare']}.value", f"{period['to']}.value"):
+            by_compare = services.render_services("thanh-hoa", "vi", "light", "2023", None, "last_year")
+        with triggered_by(f"{ids.CITY_SELECT}.value"):
+            by_city = services.render_services("thanh-hoa", "vi", "light", "2023", None, "previous")
+        with triggered_by():
+            first = services.render_services("thanh-hoa", "vi", "light", "2023", None, "previous")
+    for answer in (by_period, by_compare):
+        assert answer[4] is dash.no_update and answer[5] is dash.no_update
+        assert answer[0] and answer[3] and answer[1] is not dash.no_update
+    for answer in (by_city, first):
+        assert answer[4] is not dash.no_update and answer[5] is not dash.no_update
+        assert answer[3] == by_period[3]
