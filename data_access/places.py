@@ -35,7 +35,9 @@ def wards_frame(city: str) -> pd.DataFrame:
                     w.centre_lon, w.centre_lat, w.is_schematic)
              .where(w.city_slug == city).order_by(w.gso_code))
     with connect("ioc") as connection:
-        return pd.DataFrame(connection.execute(query).mappings().all())
+        result = connection.execute(query)
+        # Named columns even when the city has no wards yet (a city added before its boundaries).
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
 
 
 @cached()

@@ -178,3 +178,31 @@ def test_layer_endpoint_bad_input(client_as, path, status):
 
 def test_layer_endpoint_needs_login(client_as):
     assert client_as(None).get("/api/v1/map/thanh-hoa/security").status_code == 401
+
+
+def test_a_city_without_wards_yet_opens_the_map_and_services_pages(private_demo):
+    """A city registered before its boundaries (no wards yet): the wards' table is empty with its
+    columns, and /map and /services draw their layouts (KeyError 'name' / 'gso_code' before)."""
+    from sqlalchemy.orm import Session
+
+    from app import server
+    from data_access import cache
+    from data_access.db import get_engine
+    from data_access.models import City
+    from data_access.places import wards_frame
+    from domain.city_time import utc_now
+    from pages import map as map_page
+    from pages import services
+
+    with Session(get_engine("ioc", writable=True)) as session, session.begin():
+        session.add(City(slug="new-city", gso_code="99999", name_vi="Thành phố Mới", name_en="New City",
+                         province_name="Tỉnh Mới", centre_lon=105.8, centre_lat=19.8, area_km2=10.0,
+                         outline_geojson='{"type": "Polygon", "coordinates": []}', updated_at=utc_now()))
+    cache.clear()
+    frame = wards_frame("new-city")
+    assert frame.empty and {"gso_code", "name"} <= set(frame.columns)
+    with server.test_request_context("/services"):
+        assert services.layout(city="new-city") is not None
+    with server.test_request_context("/map"):
+        assert map_page.layout(city="thanh-hoa") is not None
+    cache.clear()
