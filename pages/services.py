@@ -121,7 +121,7 @@ PERIOD_INPUTS = frozenset({PERIOD_IDS["period"], PERIOD_IDS["to"], PERIOD_IDS["c
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str):
     """The page's figures; the heading is the layout's (a language change draws the page again)."""
     lang = normalise_lang(lang)
-    changed = {item["prop_id"].rsplit(".", 1)[0] for item in dash.ctx.triggered if item.get("prop_id") != "."}
+    changed = {prop_id.rpartition(".")[0] for prop_id in dash.ctx.triggered_prop_ids}
     try:
         period = periods.parse(combined_key(period_key, last_key))
         other = comparison_period(period, compare)
