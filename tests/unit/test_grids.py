@@ -104,6 +104,7 @@ def test_each_page_builds_its_grids(client, path, names, lang):
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_the_import_reports_are_grids(demo_db, lang):
+    import app  # noqa: F401  (registers the pages, which a page module needs first)
     from loaders.kpi_import import import_observations
     from pages.admin_import import _kpi_report
 
