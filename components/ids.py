@@ -33,7 +33,6 @@ OVERVIEW_CHARTS = "overview-charts"
 OVERVIEW_MESSAGE = "overview-message"
 
 KPI_CARD = "kpi-card"
-KPI_VALUE = "kpi-value"
 TREND_CHART = "trend-chart"
 
 MAP = "map-map"

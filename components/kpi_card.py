@@ -1,14 +1,38 @@
 """KPI card: an indicator's value, its change on the previous period, its
-target with progress, and where the number comes from."""
+target with progress, and where the number comes from.
+
+A card is one Dash component (`KpiCard`, drawn by assets/kpi_card.js from the texts made here), not
+a tree of ten html components: Dash's renderer mounts and subscribes each component on its own, and
+each new one tells every component of the page once, so a period change redrawing 11 cards as ~108
+components cost the browser ~30 ms of bookkeeping, and made every later update of the page slower."""
 from __future__ import annotations
 
-from dash import html
+from dash.development.base_component import Component
 
 from components import ids
 from domain.formatting import change_direction, delta_unit, format_delta, format_value
 from domain.formulas import AT_RISK_MARGIN, change, target_progress
 from domain.i18n import name_of, source_label, t
 from domain.indicators import IndicatorDef
+
+
+class KpiCard(Component):
+    """One card: every text comes made (and translated) from the server; the browser only lays it out.
+    `change` {text, trend} and `target` {label, title, progress, status, icon, status_label} are None when
+    there is none; `no_target` is then what the target line says."""
+    _namespace = "ioc_components"
+    _type = "KpiCard"
+    _children_props: list = []
+    _base_nodes: list = []
+    _prop_names = ["id", "code", "name", "value", "missing", "change", "compared", "target", "no_target",
+                   "source", "title"]
+    _valid_wildcard_attributes: list = []
+    available_properties = _prop_names
+    available_wildcard_properties: list = []
+
+    def __init__(self, **props):
+        self._prop_names = KpiCard._prop_names
+        super().__init__(**props)
 
 
 def next_target(targets: list[dict], code: str, year: int) -> dict | None:
@@ -18,24 +42,19 @@ def next_target(targets: list[dict], code: str, year: int) -> dict | None:
 
 
 def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, source: str,
-                  lang: str, compared_label: str | None = None) -> html.Div:
+                  lang: str, compared_label: str | None = None) -> KpiCard:
     source = source_label(source, lang)
     delta = change(value, previous)
     change_text, trend_class = change_display(delta, item, lang)
-    parts = [
-        html.Div(name_of(item, lang), className="kpi-name"),
-        html.Div(format_value(value, item.unit, lang) if value is not None else t("card.no_data", lang),
-                 id={"type": ids.KPI_VALUE, "index": item.code},
-                 className="kpi-value" if value is not None else "kpi-value kpi-missing"),
-        html.Div([html.Span(change_text, className=trend_class),
-                  html.Span(" " + (compared_label or t("card.vs_last_year", lang)), className="muted")],
-                 className="kpi-delta") if delta is not None else html.Div(" ", className="kpi-delta"),
-        _target_line(item, value, target, lang),
-        html.Div(f"{t('card.source', lang)}: {source}", className="kpi-source"),
-    ]
-    tooltip = f"{t('card.code', lang)}: {item.code}\n{t('card.source', lang)}: {source}"
-    return html.Div(parts, id={"type": ids.KPI_CARD, "index": item.code}, className="kpi-card",
-                    title=tooltip, **{"data-code": item.code})
+    return KpiCard(
+        id={"type": ids.KPI_CARD, "index": item.code}, code=item.code, name=name_of(item, lang),
+        value=format_value(value, item.unit, lang) if value is not None else t("card.no_data", lang),
+        missing=value is None,
+        change={"text": change_text, "trend": trend_class} if delta is not None else None,
+        compared=compared_label or t("card.vs_last_year", lang),
+        target=_target(item, value, target, lang), no_target=t("card.no_target", lang),
+        source=f"{t('card.source', lang)}: {source}",
+        title=f"{t('card.code', lang)}: {item.code}\n{t('card.source', lang)}: {source}")
 
 
 def change_display(delta, item: IndicatorDef, lang: str) -> tuple[str, str]:
@@ -49,17 +68,18 @@ def change_display(delta, item: IndicatorDef, lang: str) -> tuple[str, str]:
     return f"{'▲' if direction > 0 else '▼'} {text}", "delta-good" if improving else "delta-bad"
 
 
-def _target_line(item: IndicatorDef, value, target: dict | None, lang: str) -> html.Div:
+def _target(item: IndicatorDef, value, target: dict | None, lang: str) -> dict | None:
+    """The target line: its label, where the target comes from, progress towards it (0–100, None
+    without a value) and the status that progress earns."""
     if target is None:
-        return html.Div(t("card.no_target", lang), className="kpi-target muted")
+        return None
     progress = target_progress(value, target["value"], item.higher_is_better)
     heading = t(target["title_key"], lang) if target.get("title_key") else f"{t('card.target', lang)} {target['year']}"
     label = f"{heading}: {target['comparator'].replace('>=', '≥')} {format_value(target['value'], item.unit, lang)}"
-    bar = html.Div(html.Div(className="progress-fill", style={"width": f"{progress or 0:.0f}%"}),
-                   className="progress", role="progressbar",
-                   **{"aria-valuenow": f"{progress or 0:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})
-    return html.Div([html.Span(label), bar, _status_badge(progress, lang)], className="kpi-target",
-                    title=target["source"])
+    status = _progress_status(progress)
+    icon, key = STATUS_BADGES[status] if status else (None, None)
+    return {"label": label, "title": target["source"], "progress": round(progress or 0),
+            "status": status, "icon": icon, "status_label": t(key, lang) if key else None}
 
 
 # A target's status as a symbol beside its word, so it reads on a greyscale wall too.
@@ -74,11 +94,8 @@ def status_label(status: str, lang: str) -> str:
     return f"{STATUS_ICONS[status]} {t('status.' + status, lang)}"
 
 
-def _status_badge(progress: float | None, lang: str) -> html.Span | None:
-    """Value against target as colour plus icon and word, so it reads on a greyscale wall too."""
+def _progress_status(progress: float | None) -> str | None:
+    """Value against target as a status a badge shows with colour, icon and word (None: no value)."""
     if progress is None:
         return None
-    status = "on_track" if progress >= 100 else ("at_risk" if progress >= 100 * (1 - AT_RISK_MARGIN) else "off_track")
-    icon, key = STATUS_BADGES[status]
-    return html.Span([html.Span(icon, **{"aria-hidden": "true"}), t(key, lang)],
-                     className=f"kpi-status kpi-status-{status}", **{"data-status": status})
+    return "on_track" if progress >= 100 else ("at_risk" if progress >= 100 * (1 - AT_RISK_MARGIN) else "off_track")

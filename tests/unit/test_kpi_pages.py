@@ -210,8 +210,7 @@ def _card(value, previous, code="services.on_time_rate", lang="vi"):
     from domain.indicators import BY_CODE
 
     card = make_kpi_card(BY_CODE[code], value, previous, None, "Tính từ CSDL IOC", lang)
-    change = card.children[2].children[0]
-    return change.children, change.className
+    return card.change["text"], card.change["trend"]
 
 
 @pytest.mark.parametrize("value, previous, code, lang, text, css", [

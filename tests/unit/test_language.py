@@ -231,7 +231,14 @@ def texts(page: Page) -> list[str]:
             found += list(locale.values()) if isinstance(locale, dict) else list(AG_GRID_DEFAULTS)
         if kind == "Store":
             found += list(_strings(props.get("data")))
+        if kind == "KpiCard":  # its texts are props, laid out by assets/kpi_card.js
+            found += [props[key] for key in KPI_CARD_TEXTS if props.get(key)]
+            found += list(_strings(props.get("change"), {"text"})) + list(_strings(props.get("target"), TARGET_TEXTS))
     return found
+
+
+KPI_CARD_TEXTS = ("name", "value", "compared", "no_target", "source")
+TARGET_TEXTS = {"label", "title", "status_label"}
 
 
 @pytest.fixture(scope="module")
