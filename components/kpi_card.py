@@ -2,37 +2,24 @@
 target with progress, and where the number comes from.
 
 A card is one Dash component (`KpiCard`, drawn by assets/kpi_card.js from the texts made here), not
-a tree of ten html components: Dash's renderer mounts and subscribes each component on its own, and
-each new one tells every component of the page once, so a period change redrawing 11 cards as ~108
-components cost the browser ~30 ms of bookkeeping, and made every later update of the page slower."""
+a tree of ten html components (components/browser_component.py): a period change redrawing 11 cards
+as ~108 components cost the browser ~30 ms of bookkeeping."""
 from __future__ import annotations
 
-from dash.development.base_component import Component
-
 from components import ids
+from components.browser_component import BrowserComponent
 from domain.formatting import change_direction, delta_unit, format_delta, format_value
 from domain.formulas import AT_RISK_MARGIN, change, target_progress
 from domain.i18n import name_of, source_label, t
 from domain.indicators import IndicatorDef
 
 
-class KpiCard(Component):
-    """One card: every text comes made (and translated) from the server; the browser only lays it out.
-    `change` {text, trend} and `target` {label, title, progress, status, icon, status_label} are None when
-    there is none; `no_target` is then what the target line says."""
-    _namespace = "ioc_components"
+class KpiCard(BrowserComponent):
+    """One card. `change` {text, trend} and `target` {label, title, progress, status, icon,
+    status_label} are None when there is none; `no_target` is then what the target line says."""
     _type = "KpiCard"
-    _children_props: list = []
-    _base_nodes: list = []
     _prop_names = ["id", "code", "name", "value", "missing", "change", "compared", "target", "no_target",
                    "source", "title"]
-    _valid_wildcard_attributes: list = []
-    available_properties = _prop_names
-    available_wildcard_properties: list = []
-
-    def __init__(self, **props):
-        self._prop_names = KpiCard._prop_names
-        super().__init__(**props)
 
 
 def next_target(targets: list[dict], code: str, year: int) -> dict | None:

@@ -13,8 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from components.browser_component import BrowserComponent
 from components.chart_style import COLORWAY
 from components.charts import style_figure
+from components.plain_table import PlainTable, cell
 from domain import env_standards as env
 from domain.formatting import format_date, format_datetime, format_number, format_percent
 from domain.i18n import t
@@ -43,16 +45,16 @@ def stat(label: str, value: str, tone: str = "") -> html.Div:
                     className=f"ops-stat {tone}".strip())
 
 
-def severity_badge(severity: str, lang: str) -> html.Span:
+def severity_cell(severity: str, lang: str) -> dict:
+    """A severity as a table cell: icon and word in a badge of its colour."""
     colour, icon = SEVERITY_STYLE[severity]
-    return html.Span(f"{icon} {t(f'ops.severity.{severity}', lang)}", className=f"badge severity-{severity}",
-                     style={"borderColor": colour})
+    return cell(f"{icon} {t(f'ops.severity.{severity}', lang)}", className=f"badge severity-{severity}",
+                style={"borderColor": colour})
 
 
-def table(header: list[str], rows: list[list], class_name: str = "") -> html.Table:
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
-                       html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows])],
-                      className=f"ops-table {class_name}".strip())
+def table(header: list[str], rows: list[list], class_name: str = "") -> PlainTable:
+    """Rows of texts, numbers and `cell`s under their header."""
+    return PlainTable(header=header, rows=rows, className=f"ops-table {class_name}".strip())
 
 
 def figure_graph(figure: go.Figure, height: int = 300) -> dcc.Graph:
@@ -100,21 +102,27 @@ def incidents_panel(incidents: pd.DataFrame, allowed: dict[str, float], lang: st
     _style(figure, t("ops.by_category", lang), t("ops.count_unit", lang), lang, theme, updated)
     figure.update_xaxes(tick0=0, dtick=max(1, math.ceil(counts.groupby(level=0).sum().max() / 8)))
     rows = [[format_datetime(r.reported_at, lang), t(f"ops.category.{r.category}", lang),
-             severity_badge(r.severity, lang), r.ward_name, format_age(r.age_h, lang),
-             html.Span(t(f"ops.sla.{r.sla}", lang), className=f"sla sla-{r.sla}"), r.summary]
+             severity_cell(r.severity, lang), r.ward_name, format_age(r.age_h, lang),
+             cell(t(f"ops.sla.{r.sla}", lang), className=f"sla sla-{r.sla}"), r.summary]
             for r in incidents.sort_values(["sla", "age_h"], ascending=[True, False]).head(12).itertuples()]
     header = [t(f"ops.col.{c}", lang) for c in ("time", "category", "severity", "ward", "age", "sla", "summary")]
     return [stats, figure_graph(figure, 300), table(header, rows), rule]
 
 
-def event_item(event, lang: str) -> html.Li:
+class EventList(BrowserComponent):
+    """The newest events, newest first (assets/ops_events.js): `items` as `event_item` makes them, so
+    a refresh can prepend the new ones (dash.Patch); `empty` is said when there are none."""
+    _type = "EventList"
+    _prop_names = ["id", "items", "empty", "className"]
+
+
+def event_item(event, lang: str) -> dict:
+    """An event of the list: its time, kind and what happened where, with a severity badge."""
     detail = t(f"ops.category.{event.detail}", lang) if event.kind.startswith("incident") else \
         t(f"ops.{event.detail}", lang)
-    level = severity_badge(event.level, lang) if event.level in SEVERITY_STYLE else None
-    return html.Li([html.Span(format_datetime(event.at, lang), className="event-time"),
-                    html.Span(t(f"ops.event.{event.kind}", lang), className=f"event-kind event-{event.kind}"),
-                    html.Span([detail, " · ", event.ward_name, " ", level], className="event-detail")],
-                   className="event", **{"data-key": f"{event.kind}:{event.ref}"})
+    return {"key": f"{event.kind}:{event.ref}", "time": format_datetime(event.at, lang), "kind": event.kind,
+            "label": t(f"ops.event.{event.kind}", lang), "detail": f"{detail} · {event.ward_name} ",
+            "level": severity_cell(event.level, lang) if event.level in SEVERITY_STYLE else None}
 
 
 def incident_markers(incidents: pd.DataFrame, lang: str) -> list:
@@ -145,9 +153,9 @@ def reports_panel(summary: dict[str, int], near: pd.DataFrame, lang: str) -> lis
     else:
         rows = [[str(r.id), t(f"ops.report.{r.category}", lang), r.ward_name,
                  format_date(r.received_at.date(), lang), format_date(r.due_at.date(), lang),
-                 html.Span(_days_left(r.working_days_left, lang),
-                           className="sla sla-breached" if r.working_days_left < 0 else
-                           "sla sla-due_soon" if r.working_days_left <= 2 else "sla sla-ok")]
+                 cell(_days_left(r.working_days_left, lang),
+                      className="sla sla-breached" if r.working_days_left < 0 else
+                      "sla sla-due_soon" if r.working_days_left <= 2 else "sla sla-ok")]
                 for r in near.itertuples()]
         header = [t(f"ops.col.{c}", lang) for c in ("id", "category", "ward", "received", "due", "days_left")]
         listing = table(header, rows)
@@ -222,22 +230,22 @@ def environment_panel(readings: pd.DataFrame, newest: datetime | None, lang: str
             values = {p: _value(r.get(p)) for p in ("pm25", "pm10")}
             aqi = env.station_aqi(values)
             band = env.aqi_band(aqi)
-            badge = html.Span(f"{band.icon} {format_number(aqi, lang)} {t(f'ops.aqi.{band.code}', lang)}",
-                              className=f"aqi aqi-{band.code}", style={"borderColor": band.colour}) if band else "—"
+            badge = cell(f"{band.icon} {format_number(aqi, lang)} {t(f'ops.aqi.{band.code}', lang)}",
+                         className=f"aqi aqi-{band.code}", style={"borderColor": band.colour}) if band else "—"
             over = env.air_exceedances(values)
             air_over += bool(over)
             highest = aqi if aqi is not None and (highest is None or aqi > highest) else highest
             verdict = t("ops.over", lang) + f" ({', '.join(p.upper() for p in over)})" if over else t("ops.within", lang)
             air_rows.append([_station(r), _number(values["pm25"], lang), _number(values["pm10"], lang), badge,
-                             html.Span(verdict, className="sla sla-breached" if over else "sla sla-ok")])
+                             cell(verdict, className="sla sla-breached" if over else "sla sla-ok")])
         else:
             values = {p: _value(r.get(p)) for p in ("ph", "do", "cod")}
             grade = env.water_class(values)
             water_good += grade in GOOD_WATER
             water_rows.append([_station(r), _number(values["ph"], lang, 2), _number(values["do"], lang),
                                _number(values["cod"], lang),
-                               html.Span(f"{t('ops.water_class', lang)} {grade}" if grade else "—",
-                                         className=f"water water-{grade or 'none'}")])
+                               cell(f"{t('ops.water_class', lang)} {grade}" if grade else "—",
+                                    className=f"water water-{grade or 'none'}")])
     worst = env.aqi_band(highest)
     air_header = [t("ops.col.station", lang), "PM2.5 (µg/m³)", "PM10 (µg/m³)", "AQI", "QCVN 05:2023"]
     water_header = [t("ops.col.station", lang), "pH", "DO (mg/L)", "COD (mg/L)", "QCVN 08:2023"]
@@ -309,10 +317,9 @@ def _water_figure(means: pd.DataFrame, newest: datetime, lang: str, theme: str) 
     return _style(figure, t("ops.water_chart", lang), "mg/L", lang, theme, newest)
 
 
-def _station(row: dict) -> html.Span:
+def _station(row: dict) -> dict:
     """The station by its ward (what a viewer knows), its code small, its full name on hover."""
-    return html.Span([row["ward_name"], html.Small(f" {row['sensor_id']}", className="station-code")],
-                     title=row["name"])
+    return cell(row["ward_name"], title=row["name"], small=f" {row['sensor_id']}", small_class="station-code")
 
 
 def _value(value) -> float | None:

@@ -20,6 +20,7 @@ import settings
 from components import ids
 from components.banners import feed_banners
 from components.ops_panels import (
+    EventList,
     access_points_panel,
     cameras_panel,
     environment_panel,
@@ -77,7 +78,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                          className="panel ops-panel ops-map-panel"),
             html.Section([html.H2(t("ops.events", lang), id={"type": ids.OPS_TITLE, "panel": "events"},
                                   className="section-title"),
-                          html.Ul(id=ids.OPS_EVENTS, className="ops-events", **{"aria-live": "polite"})],
+                          EventList(id=ids.OPS_EVENTS, className="ops-events", items=[])],
                          className="panel ops-panel ops-events-panel"),
             _panel("reports", "ops.reports", lang),
             _panel("cameras", "ops.cameras", lang, "ops-wide"),
@@ -160,7 +161,8 @@ def _incidents(city: str, lang: str, theme: str, version: str, urgent_seen: dict
 
 
 @callback(
-    Output(ids.OPS_EVENTS, "children"),
+    Output(ids.OPS_EVENTS, "items"),
+    Output(ids.OPS_EVENTS, "empty"),
     Output(ids.OPS_EVENTS_SEEN, "data"),
     Input({"type": ids.OPS_VERSION, "panel": "incidents"}, "data"),
     Input({"type": ids.OPS_VERSION, "panel": "cameras"}, "data"),
@@ -176,20 +178,19 @@ def _events(city: str, lang: str, events, seen: dict | None) -> tuple:
     keys = [f"{e.kind}:{e.ref}:{e.at}" for e in events.itertuples()]
     context_key = f"{city}|{lang}"
     if not seen or seen.get("context") != context_key:
-        items = [event_item(e, lang) for e in events.itertuples()] or [html.Li(t("ops.no_events", lang))]
-        return items, {"context": context_key, "keys": keys, "count": len(events)}
+        items = [event_item(e, lang) for e in events.itertuples()]
+        return items, t("ops.no_events", lang), {"context": context_key, "keys": keys, "count": len(events)}
     known = set(seen["keys"])
     fresh = [e for e, key in zip(events.itertuples(), keys) if key not in known]
     if not fresh:
         raise dash.exceptions.PreventUpdate
     patch = Patch()
-    if seen["count"] == 0:
-        patch.clear()
     for event in reversed(fresh):
         patch.prepend(event_item(event, lang))
     for index in range(seen["count"] + len(fresh) - 1, EVENT_LIMIT - 1, -1):
         del patch[index]
-    return patch, {"context": context_key, "keys": keys, "count": min(seen["count"] + len(fresh), EVENT_LIMIT)}
+    return (patch, dash.no_update,
+            {"context": context_key, "keys": keys, "count": min(seen["count"] + len(fresh), EVENT_LIMIT)})
 
 
 def _draw(version: str | None, build):

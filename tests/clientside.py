@@ -23,3 +23,25 @@ def run_script(function: str, *args, triggered: list | None = None):
     done = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def draw(asset: str, component: str, props: dict) -> dict:
+    """`window.ioc_components[component]` of assets/`asset` (components/browser_component.py) drawn
+    with `props` by a React whose elements are plain objects: {type, props, children}."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[1] / "assets" / asset).read_text(encoding="utf-8")
+    program = ("(function (props) { window.React = {createElement: function (type, attributes) {"
+               " return {type: type, props: attributes || {}, children: Array.prototype.slice.call(arguments, 2)"
+               ".flat().filter(function (c) { return c !== null; })}; }};"
+               f" {script}; return window.ioc_components[{json.dumps(component)}](props); }})")
+    return run_script(program, props)
+
+
+def by_class(element: dict, name: str) -> list[dict]:
+    """The elements of a drawn tree (`draw`) with class `name`, in document order."""
+    found = [element] if name in (element.get("props", {}).get("className") or "").split() else []
+    for child in element.get("children", []):
+        if isinstance(child, dict):
+            found += by_class(child, name)
+    return found

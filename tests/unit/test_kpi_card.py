@@ -3,14 +3,12 @@ the browser by assets/kpi_card.js in the elements and classes the CSS, the wall 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from components.kpi_card import make_kpi_card
 from domain.i18n import t
 from domain.indicators import BY_CODE
-from tests.clientside import run_script
+from tests.clientside import by_class, draw
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = {"indicator_code": "services.on_time_rate", "year": 2025, "value": 95, "comparator": ">=",
           "source": "Nghị quyết 05/NQ-TU"}
 
@@ -49,48 +47,30 @@ def test_a_card_without_a_value_says_so_and_earns_no_status():
     assert card.target["status"] is None and card.target["status_label"] is None and card.target["progress"] == 0
 
 
-def _drawn(props: dict) -> dict:
-    """KpiCard of assets/kpi_card.js drawn with a React that returns its elements as plain objects."""
-    script = (ROOT / "assets" / "kpi_card.js").read_text(encoding="utf-8")
-    program = ("(function (props) { window.React = {createElement: function (type, attributes) {"
-               " return {type: type, props: attributes || {}, children: Array.prototype.slice.call(arguments, 2)"
-               ".filter(function (c) { return c !== null; })}; }};"
-               f" {script}; return window.ioc_components.KpiCard(props); }})")
-    return run_script(program, props)
-
-
-def _by_class(element: dict, name: str) -> list[dict]:
-    found = [element] if name in (element.get("props", {}).get("className") or "").split() else []
-    for child in element.get("children", []):
-        if isinstance(child, dict):
-            found += _by_class(child, name)
-    return found
-
-
 def _card_props(**changed) -> dict:
     card = make_kpi_card(BY_CODE["services.on_time_rate"], 93.1, 91.6, TARGET, "Tính từ CSDL IOC", "vi")
     return {**card.to_plotly_json()["props"], "id": '{"index":"services.on_time_rate","type":"kpi-card"}', **changed}
 
 
 def test_the_browser_lays_a_card_out_in_the_elements_the_css_reads():
-    card = _drawn(_card_props())
+    card = draw("kpi_card.js", "KpiCard", _card_props())
     assert card["props"]["className"] == "kpi-card" and card["props"]["data-code"] == "services.on_time_rate"
     assert [c["props"]["className"] for c in card["children"]] == [
         "kpi-name", "kpi-value", "kpi-delta", "kpi-target", "kpi-source"]
-    change, compared = _by_class(card, "kpi-delta")[0]["children"]
+    change, compared = by_class(card, "kpi-delta")[0]["children"]
     assert (change["props"]["className"], change["children"]) == ("delta-good", ["▲ +1,5 điểm %"])
     assert compared["children"] == [" " + t("card.vs_last_year", "vi")]
-    assert _by_class(card, "progress-fill")[0]["props"]["style"] == {"width": "98%"}
-    assert _by_class(card, "progress")[0]["props"]["aria-valuenow"] == "98"
-    badge = _by_class(card, "kpi-status")[0]
+    assert by_class(card, "progress-fill")[0]["props"]["style"] == {"width": "98%"}
+    assert by_class(card, "progress")[0]["props"]["aria-valuenow"] == "98"
+    badge = by_class(card, "kpi-status")[0]
     assert badge["props"]["className"] == "kpi-status kpi-status-at_risk" and badge["children"][1] == t("card.status.near", "vi")
 
 
 def test_the_browser_lays_out_a_card_without_value_change_or_target():
-    card = _drawn(_card_props(value="Chưa có số liệu", missing=True, change=None, target=None,
+    card = draw("kpi_card.js", "KpiCard", _card_props(value="Chưa có số liệu", missing=True, change=None, target=None,
                               no_target="Chưa có mục tiêu"))
-    assert _by_class(card, "kpi-value")[0]["props"]["className"] == "kpi-value kpi-missing"
-    assert _by_class(card, "kpi-delta")[0]["children"] == [" "]  # keeps its line, so cards stay aligned
-    target = _by_class(card, "kpi-target")[0]
+    assert by_class(card, "kpi-value")[0]["props"]["className"] == "kpi-value kpi-missing"
+    assert by_class(card, "kpi-delta")[0]["children"] == [" "]  # keeps its line, so cards stay aligned
+    target = by_class(card, "kpi-target")[0]
     assert target["props"]["className"] == "kpi-target muted" and target["children"] == ["Chưa có mục tiêu"]
-    assert _by_class(card, "kpi-status") == [] and _by_class(card, "progress") == []
+    assert by_class(card, "kpi-status") == [] and by_class(card, "progress") == []

@@ -231,6 +231,12 @@ def texts(page: Page) -> list[str]:
             found += list(locale.values()) if isinstance(locale, dict) else list(AG_GRID_DEFAULTS)
         if kind == "Store":
             found += list(_strings(props.get("data")))
+        if kind == "PlainTable":  # header and cells are props, laid out by assets/plain_table.js
+            found += [str(title) for title in props.get("header") or []]
+            found += list(_strings(props.get("rows"), CELL_TEXTS))
+        if kind == "EventList":  # its events are props, laid out by assets/ops_events.js
+            found += [props["empty"]] if props.get("empty") else []
+            found += list(_strings(props.get("items"), EVENT_TEXTS))
         if kind == "KpiCard":  # its texts are props, laid out by assets/kpi_card.js
             found += [props[key] for key in KPI_CARD_TEXTS if props.get(key)]
             found += list(_strings(props.get("change"), {"text"})) + list(_strings(props.get("target"), TARGET_TEXTS))
@@ -239,6 +245,8 @@ def texts(page: Page) -> list[str]:
 
 KPI_CARD_TEXTS = ("name", "value", "compared", "no_target", "source")
 TARGET_TEXTS = {"label", "title", "status_label"}
+CELL_TEXTS = {None, "text", "title", "small"}
+EVENT_TEXTS = {"time", "label", "detail", "text"}  # None: a cell given as a bare text
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ languages: panels drawn, in the right language, and serialisable for the browser
 from __future__ import annotations
 
 import json
+import re
 
 import plotly.utils
 import pytest
@@ -45,6 +46,8 @@ def test_every_panel_renders_for_every_city_and_language(all_cities, city, lang)
     ])
     for words in CITY_WORDS[lang]:
         assert words in drawn
+    # Tables and events are one component each (components/browser_component.py), not a cell each.
+    assert not re.search(r'"type": "(Table|Tr|Td|Li|Span)"', drawn)
     other = "vi" if lang == "en" else "en"
     assert CITY_WORDS[other][1] not in drawn
 
@@ -73,11 +76,11 @@ def test_events_after_the_first_drawing_come_as_a_patch(all_cities):
     use_databases(*all_cities["chi-linh"])
     first = page.refresh(1, "chi-linh", "vi", "light", *([None] * (len(page.PANELS) + 1)))
     versions = dict(zip(page.PANELS, first[:len(page.PANELS)]))
-    items, seen = page.render_events(versions["incidents"], versions["cameras"], None)
+    items, _empty, seen = page.render_events(versions["incidents"], versions["cameras"], None)
     assert len(items) == seen["count"] == page.EVENT_LIMIT
     seen = dict(seen, keys=seen["keys"][1:])  # pretend the newest event is new
-    patch, seen_after = page.render_events(versions["incidents"], versions["cameras"], seen)
-    assert isinstance(patch, dash.Patch)
+    patch, empty, seen_after = page.render_events(versions["incidents"], versions["cameras"], seen)
+    assert isinstance(patch, dash.Patch) and empty is dash.no_update
     operations = patch.to_plotly_json()["operations"]
     assert [op["operation"] for op in operations].count("Prepend") == 1
     assert seen_after["count"] == page.EVENT_LIMIT
