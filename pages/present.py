@@ -43,6 +43,7 @@ from components.period_controls import (
     restored,
     url_marker,
 )
+from components.plain_table import PlainTable
 from components.shell import request_lang
 from data_access.db import DatabaseUnavailable
 from data_access.deck_data import deck_data
@@ -139,9 +140,7 @@ def _slide_view(slide: Slide, index: int, count: int, lang: str) -> html.Section
         body = dcc.Graph(figure=styled(slide.figure, lang, "wall"), className="slide-graph", responsive=True,
                          config={"displayModeBar": False}, style={"height": "100%", "width": "100%"})
     else:
-        body = html.Table([html.Thead(html.Tr([html.Th(cell) for cell in slide.header])),
-                           html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in slide.rows])],
-                          className="slide-table")
+        body = PlainTable(header=slide.header, rows=slide.rows, className="slide-table")
     return html.Section([
         html.H2(slide.title, className="slide-title"),
         html.Div([html.Span(f"{t('deck.period', lang)}: {slide.period}"),
