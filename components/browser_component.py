@@ -21,5 +21,13 @@ class BrowserComponent(Component):
     available_wildcard_properties: list = []
 
     def __init__(self, **props):
+        """Checks the props as Dash's components do, without Dash's per-prop import of the
+        namespace (for an unimportable one, ~0.1 ms a prop: 11 ms a /services answer)."""
+        unknown = sorted(set(props) - set(self._prop_names))
+        if unknown:
+            raise TypeError(f"{self._type} received unexpected props {unknown}; allowed: {self._prop_names}")
+        if "id" in props and not isinstance(props["id"], (str, dict)):
+            raise TypeError(f"{self._type}: `id` must be a string or a dict, not {props['id']!r}")
         self.available_properties = self._prop_names
-        super().__init__(**props)
+        for name, value in props.items():
+            setattr(self, name, value)

@@ -57,3 +57,17 @@ def test_the_event_list_says_when_there_is_none_and_shows_nothing_before_its_fir
     empty = draw("ops_events.js", "EventList", {"items": [], "empty": t("ops.no_events", "en")})
     assert [li["children"] for li in empty["children"]] == [[t("ops.no_events", "en")]]
     assert draw("ops_events.js", "EventList", {"items": []})["children"] == []
+
+
+def test_a_browser_component_refuses_what_it_does_not_draw_and_serialises_what_it_does():
+    import pytest
+
+    from components.plain_table import PlainTable
+
+    with pytest.raises(TypeError, match="colour"):
+        PlainTable(header=["a"], rows=[], colour="red")
+    with pytest.raises(TypeError, match="id"):
+        PlainTable(id=7, header=["a"], rows=[])
+    drawn = PlainTable(id={"type": "ops-table", "index": 1}, header=["a"], rows=[["1"]]).to_plotly_json()
+    assert drawn == {"props": {"id": {"type": "ops-table", "index": 1}, "header": ["a"], "rows": [["1"]]},
+                     "type": "PlainTable", "namespace": "ioc_components"}
