@@ -10,7 +10,7 @@ import dash
 import settings
 from api import register_api
 from components.display import default_views, view_paths
-from components.shell import make_shell
+from components.shell import ROUTING_INPUTS, make_shell
 from security.hooks import init_security
 from serving import init_serving
 from serving.configuration import BadConfiguration, check_configuration
@@ -25,6 +25,7 @@ def create_app() -> dash.Dash:
         title="IOC – Đô thị thông minh",
         update_title=None,
         suppress_callback_exceptions=True,
+        routing_callback_inputs=ROUTING_INPUTS,  # a language switch draws the page again (components/shell.py)
         serve_locally=True,
         compress=settings.get_flag("COMPRESS_RESPONSES"),  # pre-gzipped map layers pass untouched
         # Phones lay the page out at their own width (assets/app.css has the phone layout).

@@ -5,11 +5,12 @@ with the data's as-of time.
 City, language and theme are persisted in the browser and can be set by the
 URL (`?city=nam-dinh&lang=en`), so a link or a wall screen opens as intended.
 
-One mechanism for the language, on every page: a layout is drawn in the language the request
-asks for (`request_lang`: the address's `?lang=`, else the choice this browser made last, which
-the language switch keeps in the `LANG_COOKIE` cookie, else DEFAULT_LANG), and the switch draws
-the page again through Dash's router in the new language (`_RELANG`), so no page translates its
-static texts its own way. Callbacks that read data take the language as an input anyway.
+One mechanism for the language, on every page: a layout is drawn in the language it is given
+(`request_lang`: the language selector's, which Dash's router hands every layout as `lang`
+(`ROUTING_INPUTS`); else the address's `?lang=`, else the choice this browser made last, which the
+language switch keeps in the `LANG_COOKIE` cookie, else DEFAULT_LANG), and the switch draws the page
+again through the router in the new language, so no page translates its static texts its own way.
+Callbacks that read data take the language as an input anyway.
 
 On a phone the navigation folds into a menu button (`ids.MENU_TOGGLE`, a clientside toggle) and
 the header controls wrap (assets/app.css).
@@ -155,7 +156,7 @@ def make_shell() -> html.Div:
             ], className="controls"),
             dcc.Interval(id=ids.ALERT_TICK, interval=max(2, settings.get_int("OPS_REFRESH_S")) * 1000,
                          disabled=not policy.allowed(current_identity().role, policy.DASHBOARD)),
-        ], id=ids.HEADER, className="app-header", **{"data-lang": lang}),
+        ], id=ids.HEADER, className="app-header"),
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
         html.Div(id=ids.WALL_BAR, className="wall-bar"),
         dcc.Store(id=ids.WALL_STATE), dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
@@ -284,26 +285,31 @@ clientside_callback(
 _KEPT_COOKIE = ("'; path=/; max-age=31536000; SameSite=Lax' + "
                 "(window.location.protocol === 'https:' ? '; Secure' : '')")
 
-# The language switch: remember the choice (the cookie request_lang reads) and, when the page was
-# drawn in another language, draw it again through Dash's router (its `search` input, with the
-# address's `lang=` changed when it has one). The page was drawn in what request_lang read: the
-# address's `lang=`, else the cookie as it was, else the default the header was drawn in. When the
-# page opens, an address's `lang=` is left for the address callback above to choose.
+# The language switch: remember the choice (the cookie request_lang reads), and keep the address's
+# `lang=`, when it has one, saying the language shown (without a round trip: the page is drawn again by
+# Dash's router, which takes the language as an input, ROUTING_INPUTS). When the page opens, an
+# address's `lang=` is left for the address callback above to choose.
 _RELANG = """function(lang) {
     const chosen = lang === 'en' ? 'en' : 'vi';
     const opening = !window.dash_clientside.callback_context.triggered.length;
     const params = new URLSearchParams(window.location.search);
     if (opening && params.has('lang')) { return window.dash_clientside.no_update; }
-    const match = document.cookie.match(/(?:^|;\\s*)%(cookie)s=(\\w+)/);
-    const header = document.getElementById('%(header)s');
-    const drawn = params.get('lang') || (match ? match[1] : null) || (header ? header.dataset.lang : null);
     document.cookie = '%(cookie)s=' + chosen + %(kept)s;
-    if (drawn === chosen) { return window.dash_clientside.no_update; }
-    if (params.has('lang')) { params.set('lang', chosen); }
-    const search = params.toString();
-    return search ? '?' + search : '';
-}""" % {"cookie": LANG_COOKIE, "header": ids.HEADER, "kept": _KEPT_COOKIE}
-clientside_callback(_RELANG, Output(ids.PAGES_LOCATION, "search"), Input(ids.LANG_SELECT, "value"))
+    if (params.has('lang') && params.get('lang') !== chosen) {
+        params.set('lang', chosen);
+        window.history.replaceState(window.history.state, '',
+                                    window.location.pathname + '?' + params.toString() + window.location.hash);
+    }
+    return window.dash_clientside.no_update;
+}""" % {"cookie": LANG_COOKIE, "kept": _KEPT_COOKIE}
+clientside_callback(_RELANG, Output(ids.LANG_SELECT, "className"), Input(ids.LANG_SELECT, "value"))
+
+# Dash's router draws a page again when the language changes, the language chosen given to the page's
+# layout as `lang` (over the address's `lang=`, which the address callback has already chosen): one
+# round trip, sent with the shell's own on the switch. Through the address (`_pages_location.search`)
+# it waited for the address callback that a changed address sets off (~30 ms), and drew the wall bar
+# twice.
+ROUTING_INPUTS = {"lang": Input(ids.LANG_SELECT, "value")}
 
 # The city chosen is remembered in a cookie as well as in the browser's storage, where the server
 # reads it (request_city) when a page draws the city's data in its layout.

@@ -17,3 +17,24 @@ def triggered_by(*prop_ids: str):
         yield
     finally:
         context_value.reset(token)
+
+
+def router_body(pathname: str, search: str = "", lang: str = "vi") -> dict:
+    """The body of a request for the page Dash's router draws, as the browser sends it: the address
+    and the language chosen (components/shell.ROUTING_INPUTS)."""
+    from app import app
+
+    router = next(key for key in app.callback_map if "_pages_content.children" in key)
+    return {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
+                                          {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                       {"id": "_pages_location", "property": "search", "value": search},
+                       lang_input(lang)],
+            "state": [], "changedPropIds": ["_pages_location.pathname"]}
+
+
+def lang_input(lang: str) -> dict:
+    """The language selector's value as a callback input."""
+    from components import ids
+
+    return {"id": ids.LANG_SELECT, "property": "value", "value": lang}

@@ -145,6 +145,37 @@ def test_the_language_switch_draws_the_page_again(dash_duo, app):
     assert dash_duo.get_logs() == []
 
 
+def test_a_language_switch_is_one_router_request_beside_the_shell_s_and_keeps_the_address(dash_duo, app):
+    """The router takes the language as an input (components/shell.ROUTING_INPUTS): the switch asks
+    for the page once, with the shell's own requests, and the address's `lang=` follows without a
+    navigation (through the address it waited for the address callback, and drew the wall bar twice)."""
+    from domain.i18n import t
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/digital?period=2022&lang=vi", role="admin")
+    dash_duo.wait_for_text_to_equal(".page-title", t("digital.heading", "vi"), timeout=20)
+    time.sleep(1)
+    dash_duo.driver.execute_script("""
+        window.__asked = [];
+        const fetched = window.fetch;
+        window.fetch = function (url, options) {
+            try { window.__asked.push(JSON.parse(options.body).output); } catch (e) {}
+            return fetched.apply(this, arguments);
+        };""")
+    dash_duo.find_element("#shell-lang-select input[value='en']").click()
+    dash_duo.wait_for_text_to_equal(".page-title", t("digital.heading", "en"), timeout=20)
+    time.sleep(1)
+    asked = dash_duo.driver.execute_script("return window.__asked;")
+    assert sum("_pages_content.children" in output for output in asked) == 1, asked
+    assert sum("wall-bar.children" in output for output in asked) == 1, asked
+    address = dash_duo.driver.execute_script("return window.location.pathname + window.location.search;")
+    assert address.startswith("/digital?") and "lang=en" in address and "period=2022" in address
+    assert dash_duo.driver.get_cookie("ioc_lang")["value"] == "en"
+    dash_duo.driver.refresh()  # the address now opens the page in the language shown
+    dash_duo.wait_for_text_to_equal(".page-title", t("digital.heading", "en"), timeout=20)
+    assert dash_duo.get_logs() == []
+
+
 def test_a_chart_follows_its_box_when_the_screen_narrows(dash_duo, app):
     """assets/charts.js leaves a chart that already fits its box alone (dcc.Graph's late fitting laid
     out each chart again on every page load); a chart whose box changed is still fitted to it."""

@@ -61,16 +61,11 @@ def test_compressed_scripts_keep_their_year_long_cache(client_as):
 
 
 def test_callback_responses_are_compressed(client_as):
-    from app import app
+    from tests.callbacks import router_body
 
     client = client_as("admin")
-    router = next(key for key in app.callback_map if "_pages_content.children" in key)
-    body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/services"},
-                       {"id": "_pages_location", "property": "search", "value": "?year=2022"}],
-            "state": [], "changedPropIds": ["_pages_location.pathname"]}
-    response = client.post("/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip"})
+    response = client.post("/_dash-update-component", json=router_body("/services", "?year=2022"),
+                           headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
     assert "_pages_content" in json.loads(gzip.decompress(response.get_data()))["response"]

@@ -156,18 +156,17 @@ class Page:
                 return
 
 
-def routed_page(client, path: str, search: str = ""):
-    """The page content the router draws for `path` + `search`, as `client` gets it."""
+def routed_page(client, path: str, search: str = "", lang: str | None = None):
+    """The page content the router draws for `path` + `search` in `lang` (by default the address's
+    `lang=`, as the address callback chooses it, else Vietnamese), as `client` gets it."""
+    from urllib.parse import parse_qs
+
     from app import app
+    from tests.callbacks import router_body
 
     app._setup_server()
-    router = next(key for key in app.callback_map if "_pages_content.children" in key)
-    body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                       {"id": "_pages_location", "property": "search", "value": search}],
-            "state": [], "changedPropIds": ["_pages_location.pathname"]}
-    response = client.post("/_dash-update-component", json=body)
+    lang = lang or parse_qs(search.lstrip("?")).get("lang", ["vi"])[0]
+    response = client.post("/_dash-update-component", json=router_body(path, search, lang))
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"]["_pages_content"]["children"]
 
@@ -344,3 +343,31 @@ def test_the_login_page_follows_the_chosen_language(demo_urls, lang):
     for client, address in ((by_address, f"/login?lang={lang}"), (by_cookie, "/login")):
         body = client.get(address).get_data(as_text=True)
         assert f'<html lang="{lang}">' in body and t("shell.login", lang) in body
+
+
+def _switch(lang: str, search: str, opening: bool = False) -> tuple:
+    """components/shell._RELANG in Node.js on /digital + `search`: (its answer, the cookie it left,
+    the addresses it put in the history)."""
+    from components.shell import _RELANG
+    from tests.clientside import run_script
+
+    program = ("(function (lang, search) { const replaced = [];"
+               " window.location = {search: search, pathname: '/digital', hash: '', protocol: 'http:'};"
+               " window.history = {state: null, replaceState: function (state, title, url) { replaced.push(url); }};"
+               " globalThis.document = {cookie: ''};"
+               f" const answer = ({_RELANG})(lang); return [answer, document.cookie, replaced]; }})")
+    return tuple(run_script(program, lang, search, triggered=[] if opening else [{"prop_id": "shell-lang-select.value"}]))
+
+
+def test_the_switch_remembers_the_language_and_keeps_the_address_saying_it():
+    from tests.clientside import NO_UPDATE
+
+    answer, cookie, replaced = _switch("en", "?period=2022&lang=vi")
+    assert answer == NO_UPDATE  # the router draws the page: the language is its input
+    assert cookie.startswith(f"{LANG_COOKIE}=en;") and "max-age=31536000" in cookie
+    assert replaced == ["/digital?period=2022&lang=en"]
+    assert _switch("en", "?period=2022")[2] == []  # an address without `lang=` is left as it is
+
+
+def test_an_address_s_language_is_left_to_the_address_callback_when_the_page_opens():
+    assert _switch("en", "?lang=vi", opening=True) == ({"no_update": True}, "", [])

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.callbacks import lang_input
 from tests.conftest import PROJECT_ROOT, TEST_PASSWORD, TEST_USERS, csrf_from, login
 
 ROLES = (None, "public", "staff", "leader", "admin")
@@ -139,6 +140,7 @@ def _router(pathnames: list, state: list | None = None, search: str = "") -> tup
     router = next(o for o in _callbacks() if "_pages_content.children" in o)
     inputs = [{"id": "_pages_location", "property": "pathname", "value": value} for value in pathnames]
     inputs.insert(1, {"id": "_pages_location", "property": "search", "value": search})
+    inputs.append(lang_input("vi"))
     return router, {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
                                                   {"id": "_pages_store", "property": "data"}],
                     "inputs": inputs, "state": state or [], "changedPropIds": ["_pages_location.pathname"]}
