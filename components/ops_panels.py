@@ -185,17 +185,22 @@ def cameras_panel(counts: pd.DataFrame, by_ward: pd.DataFrame, uptime: pd.DataFr
                                    text=[format_percent(v, lang, 1) for v in lowest["share"]], textposition="auto"))
     _style(ward_figure, t("ops.wards_lowest", lang), "%", lang, theme, updated)
     ward_figure.update_xaxes(**RATE_AXIS)  # from 0: a bar's length is its share (90,8% is not half of 92,4%)
-    trend = go.Figure(go.Scatter(x=[d.isoformat() for d in uptime["day"]], y=uptime["share"], mode="lines+markers",
-                                 line={"color": COLORWAY[2]}))
-    _style(trend, t("ops.uptime", lang), "%", lang, theme, updated)
-    trend.update_xaxes(type="category")
-    trend.update_yaxes(**RATE_AXIS)
+    if uptime.empty:  # a feed silent for the whole week: said, not an empty chart
+        trend_view = html.Div([html.H3(t("ops.uptime", lang), className="ops-subtitle"),
+                               html.P(t("ops.no_uptime", lang), className="ops-empty")])
+    else:
+        trend = go.Figure(go.Scatter(x=[d.isoformat() for d in uptime["day"]], y=uptime["share"],
+                                     mode="lines+markers", line={"color": COLORWAY[2]}))
+        _style(trend, t("ops.uptime", lang), "%", lang, theme, updated)
+        trend.update_xaxes(type="category")
+        trend.update_yaxes(**RATE_AXIS)
+        trend_view = figure_graph(trend, 330)
     rows = [[r.id, t(f"ops.{r.kind}", lang), f"{STATUS_STYLE.get(r.status, '')} {t(f'ops.status.{r.status}', lang)}",
              r.ward_name, format_datetime(r.last_seen, lang) if r.last_seen is not None else "—"]
             for r in offline.itertuples()]
     header = [t(f"ops.col.{c}", lang) for c in ("id", "kind", "status", "ward", "last_seen")]
     return [html.Div(stats, className="ops-stats"),
-            html.Div([figure_graph(ward_figure, 330), figure_graph(trend, 330)], className="ops-two"),
+            html.Div([figure_graph(ward_figure, 330), trend_view], className="ops-two"),
             html.H3(t("ops.offline_longest", lang), className="ops-subtitle"), table(header, rows)]
 
 

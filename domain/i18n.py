@@ -489,6 +489,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "ops.security": ("Camera an ninh", "Security cameras"), "ops.traffic": ("Camera giao thông", "Traffic cameras"),
     "ops.wards_lowest": ("10 phường, xã có tỷ lệ camera trực tuyến thấp nhất", "10 wards with the lowest online share"),
     "ops.uptime": ("Tỷ lệ trực tuyến 7 ngày qua (theo mẫu trạng thái)", "Online share, last 7 days (status samples)"),
+    "ops.no_uptime": ("Không có mẫu trạng thái camera nào trong 7 ngày qua.",
+                      "No camera status samples in the last 7 days."),
     "ops.offline_longest": ("Camera mất kết nối lâu nhất", "Cameras offline longest"),
     "ops.percent": ("%", "%"),
     "ops.status.online": ("Trực tuyến", "Online"), "ops.status.offline": ("Mất kết nối", "Offline"),

@@ -105,3 +105,28 @@ def test_limit_lines_draw_what_plotlys_add_vline_draws():
     assert ours.to_plotly_json()["layout"]["shapes"] == plotlys.to_plotly_json()["layout"]["shapes"]
     assert ours.to_plotly_json()["layout"]["annotations"] == plotlys.to_plotly_json()["layout"]["annotations"]
     assert len(ours.layout.shapes) == 3 and len(ours.layout.annotations) == 2
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_week_without_camera_samples_is_said_not_drawn_as_an_empty_chart(lang):
+    from datetime import datetime
+
+    import pandas as pd
+    from dash import dcc
+
+    from components.ops_panels import cameras_panel
+    from domain.i18n import t
+
+    counts = pd.DataFrame([{"kind": "security", "status": "online", "n": 18000}])
+    by_ward = pd.DataFrame([{"name": "Phường Hạc Thành", "share": 91.5}])
+    offline = pd.DataFrame(columns=["id", "kind", "status", "ward_name", "last_seen"])
+    silent = pd.DataFrame(columns=["day", "samples", "online", "share"])
+    drawn = cameras_panel(counts, by_ward, silent, offline, lang, "light", datetime(2026, 11, 20, 10))
+    text = _text(drawn)
+    assert t("ops.no_uptime", lang) in text and t("ops.uptime", lang) in text
+    charts = drawn[1].children
+    assert sum(isinstance(chart, dcc.Graph) for chart in charts) == 1  # the wards' chart only
+    sampled = pd.DataFrame([{"day": datetime(2026, 11, 19).date(), "samples": 10, "online": 9, "share": 90.0}])
+    again = cameras_panel(counts, by_ward, sampled, offline, lang, "light", datetime(2026, 11, 20, 10))
+    assert t("ops.no_uptime", lang) not in _text(again)
+    assert sum(isinstance(chart, dcc.Graph) for chart in again[1].children) == 2
