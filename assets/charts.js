@@ -4,6 +4,8 @@
    whole (~50 ms a chart). A chart whose size already is its box's is left as it is: plotly would
    find the same size (Plots.plotAutoSize keeps a size within 1 px) and draw it again all the same.
 
+   A title wider than a narrow chart is set smaller until it fits (plotly cut it at the edge).
+
    A chart given new data (another period) is laid out from its template's margins; plotly then finds
    that its labels need more room and draws the whole chart a second time (~20 ms a chart). Drawn
    again in the same style, a chart starts from the margins its last drawing found, so the labels
@@ -41,6 +43,35 @@
         return kept ? margin : null;
     }
 
+    /* A title wider than its chart (a phone, a narrow panel) is set smaller until its widest line
+       fits: plotly neither wraps nor shrinks a title, it cut it at the chart's edge. */
+    let measurer = null;
+    function textWidth(text, size, family, bold) {
+        measurer = measurer || window.document.createElement("canvas").getContext("2d");
+        measurer.font = (bold ? "bold " : "") + size + "px " + family;
+        return measurer.measureText(text).width;
+    }
+
+    function fittedTitle(gd, layout) {
+        const title = layout && layout.title;
+        const width = gd && gd.clientWidth;
+        if (!title || typeof title.text !== "string" || !width) { return null; }
+        const template = (layout.template && layout.template.layout) || {};
+        const font = Object.assign({}, template.font, layout.font);
+        const titleFont = Object.assign({}, template.title && template.title.font, title.font);
+        const size = titleFont.size || Math.round((font.size || 12) * 1.4);  // plotly: 1.4 × the font
+        const family = titleFont.family || font.family || "sans-serif";
+        const x = title.x !== undefined ? title.x : (template.title && template.title.x) || 0;
+        const room = width * (1 - x) - 8;
+        const needed = Math.max.apply(null, title.text.split(/<br\s*\/?>/i).map(function (line) {
+            const sub = /<su[pb]>/i.test(line);
+            return textWidth(line.replace(/<[^>]+>/g, ""), sub ? size * 0.7 : size, family, /<b>/i.test(line));
+        }));
+        if (!(needed > room)) { return null; }
+        const fitted = Math.max(9, Math.floor(size * room / needed));
+        return Object.assign({}, title, {font: Object.assign({}, title.font, {size: fitted})});
+    }
+
     function guard(Plotly) {
         if (!Plotly || !Plotly.Plots || Plotly.Plots.__iocGuarded) { return; }
         const react = Plotly.react;
@@ -48,6 +79,8 @@
             const element = typeof gd === "string" ? document.getElementById(gd) : gd;
             const margin = figure && typeof figure === "object" ? keptMargins(element, figure.layout) : null;
             if (margin) { figure.layout = Object.assign({}, figure.layout, {margin: margin}); }
+            const title = figure && typeof figure === "object" ? fittedTitle(element, figure.layout) : null;
+            if (title) { figure.layout = Object.assign({}, figure.layout, {title: title}); }
             return react.apply(this, arguments);
         };
         const resize = Plotly.Plots.resize;

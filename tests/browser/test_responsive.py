@@ -236,3 +236,23 @@ def test_a_chart_given_another_period_is_laid_out_at_the_first_try_with_its_labe
     assert all("2022" in again[selector]["title"] for selector in charts), again
     assert all(again[selector]["unfitted"] == [] and again[selector]["outside"] == [] for selector in charts), again
     assert dash_duo.get_logs() == []
+
+
+def test_on_a_phone_every_chart_title_fits_its_chart(dash_duo, app):
+    """assets/charts.js sets a title wider than its chart smaller (plotly cut it at the chart's edge):
+    /operations' charts on a phone, in the longer of the two languages' titles."""
+    outside = """return Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (gd) {
+            const box = gd.getBoundingClientRect();
+            return Array.from(gd.querySelectorAll('.gtitle')).filter(function (title) {
+                const r = title.getBoundingClientRect();
+                return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1);
+            }).map(function (title) { return title.textContent; });
+        }).filter(function (titles) { return titles.length; });"""
+    dash_duo.start_server(app, navigate=False)
+    _phone(dash_duo)
+    sign_in(dash_duo, "/operations?lang=vi")
+    dash_duo.wait_for_element(".ops-env-charts .js-plotly-plot .gtitle", timeout=30)
+    time.sleep(1)
+    assert len(dash_duo.find_elements(".js-plotly-plot .gtitle")) >= 4
+    assert dash_duo.driver.execute_script(outside) == []
+    assert dash_duo.get_logs() == []

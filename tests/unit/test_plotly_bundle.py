@@ -50,11 +50,16 @@ def _charts_js(body: str):
     from tests.clientside import run_script
 
     script = (ROOT / "assets" / "charts.js").read_text(encoding="utf-8")
-    program = ("(function () { window.document = {getElementById: function () { return null; }};"
+    program = ("(function () { window.document = {getElementById: function () { return null; },"
+               # a canvas whose text is 0.6 of its font size wide a character (bold: 0.7)
+               " createElement: function () { return {getContext: function () { return {font: '',"
+               " measureText: function (text) { const size = parseFloat(this.font.replace('bold ', ''));"
+               " return {width: text.length * size * (this.font.indexOf('bold') === 0 ? 0.7 : 0.6)}; }}; }}; }};"
                " window.getComputedStyle = function (el) { return el.style; };"
                " const calls = []; const drawn = []; const Plotly = {Plots: {resize: function (gd) {"
                " calls.push(gd.id); return Promise.resolve(gd); }},"
-               " react: function (gd, figure) { drawn.push([gd.id, figure.layout.margin || null]);"
+               " react: function (gd, figure) { drawn.push([gd.id, figure.layout.margin || null,"
+               " figure.layout.title && figure.layout.title.font ? figure.layout.title.font.size : null]);"
                " return Promise.resolve(gd); }};"
                f" {script}; window.Plotly = Plotly; {body} }})")
     return run_script(program)
@@ -96,5 +101,23 @@ def test_a_chart_drawn_again_in_its_style_starts_from_the_margins_its_last_drawi
         " Plotly.react(fitted, {data: [], layout: {template: light, margin: {t: 110}}});"
         " Plotly.react(first, {data: [], layout: {template: light}});"
         " return drawn;")
-    assert drawn == [["again", {"t": 110, "l": 72, "b": 131}], ["themed", {"t": 110}], ["fitted", {"t": 110}],
-                     ["first", None]]
+    assert drawn == [["again", {"t": 110, "l": 72, "b": 131}, None], ["themed", {"t": 110}, None],
+                     ["fitted", {"t": 110}, None], ["first", None, None]]
+
+
+def test_a_title_wider_than_its_chart_is_set_smaller_until_it_fits():
+    """A phone's chart: plotly cut a long title at the chart's edge. The widest line (the bold title,
+    or a unit or source line at 70 %) sets the size; a title that fits, or a chart not yet laid out,
+    is left as asked."""
+    drawn = _charts_js(
+        " const template = {layout: {font: {size: 13, family: 'Inter'}, title: {x: 0.01}}};"
+        " const title = {text: '<b>' + 'x'.repeat(40) + '</b><br><sup>% · 2022</sup><br><sup>Source: IOC</sup>'};"
+        " Plotly.react({id: 'phone', clientWidth: 358}, {data: [], layout: {template: template, title: title}});"
+        " Plotly.react({id: 'desk', clientWidth: 900}, {data: [], layout: {template: template, title: title}});"
+        " Plotly.react({id: 'unlaid', clientWidth: 0}, {data: [], layout: {template: template, title: title}});"
+        " const sourced = {text: '<b>Short</b><br><sup>' + 'y'.repeat(80) + '</sup>', font: {size: 20}};"
+        " Plotly.react({id: 'source', clientWidth: 358}, {data: [], layout: {template: template, title: sourced}});"
+        " return drawn;")
+    sizes = {chart: size for chart, _margin, size in drawn}
+    # 40 bold characters at 18 px (1.4 × 13) are 504 px wide; 358 × 0.99 − 8 = 346 px of room.
+    assert sizes == {"phone": 12, "desk": None, "unlaid": None, "source": 10}  # 80 × 14 × 0.6 = 672 px
