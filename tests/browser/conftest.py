@@ -66,6 +66,13 @@ def shown(dash_duo, selector: str) -> bool | None:
         "const e = document.querySelector(arguments[0]); return e ? e.checkVisibility() : null", selector)
 
 
+def text_of(dash_duo, selector: str) -> str | None:
+    """The rendered text of the first element matching `selector`, read in one script (see `shown`):
+    the live feeds, the wall bar and the kiosk redraw their elements on every refresh."""
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null", selector)
+
+
 def grid_cells(dash_duo, grid: str, at_least: int, timeout: float = 20) -> list[str]:
     """The texts of a report grid's cells, once it has drawn them (its rows come after the
     report's text: the grid's script loads on first use)."""

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, text_of
 
 RULES = """name,kind,city,severity,parameter,recipients,message_vi,message_en
 PM2.5 vượt QCVN,sensor_threshold,thanh-hoa,high,pm25,role:staff,{label}: PM2.5 {value} µg/m³ vượt {level},{label}: PM2.5 {value} µg/m³ over {level}
@@ -83,10 +83,10 @@ def test_an_alert_reaches_its_link_the_wall_and_the_kiosk(dash_duo, private_demo
 
     dash_duo.driver.get(f"{dash_duo.server.url}/?year=2022&mode=wall")
     dash_duo.wait_for_contains_text("#wall-alerts", f"{station}: PM2.5 180 µg/m³ vượt 50", timeout=20)
-    assert "Cao" in dash_duo.find_element("#wall-alerts .wall-alert-severity").text
-    assert "Cảnh báo đang mở: 1" in dash_duo.find_element(".wall-alert-count").text
+    assert "Cao" in text_of(dash_duo, "#wall-alerts .wall-alert-severity")
+    assert "Cảnh báo đang mở: 1" in text_of(dash_duo, ".wall-alert-count")
 
     dash_duo.driver.get(f"{dash_duo.server.url}/public")
     dash_duo.wait_for_contains_text("#public-alerts", "PM2.5 180", timeout=20)
-    assert station in dash_duo.find_element("#public-alerts").text
+    assert station in text_of(dash_duo, "#public-alerts")
     assert dash_duo.get_logs() == []

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, text_of
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 REFRESH_S = 2
@@ -53,15 +53,15 @@ def test_clocks_and_updated_time_are_city_time_with_server_and_browser_in_utc(da
     _browser_in_utc(dash_duo)
     sign_in(dash_duo, "/operations?mode=wall", role="leader")
     dash_duo.wait_for_contains_text("#ops-updated", "Cập nhật lúc", timeout=20)
-    clock = dash_duo.find_element(".wall-clock")
     time.sleep(1.2)  # the browser has ticked the clock at least once
-    assert _minutes_from_city_now(clock.text) < 1, clock.text
-    updated = dash_duo.find_element("#ops-updated").text.rsplit(" ", 1)[-1]
+    clock = text_of(dash_duo, ".wall-clock")
+    assert _minutes_from_city_now(clock) < 1, clock
+    updated = text_of(dash_duo, "#ops-updated").rsplit(" ", 1)[-1]
     assert _minutes_from_city_now(updated) < 1, updated
     dash_duo.driver.get(f"{dash_duo.server.url}/public")
     dash_duo.wait_for_element(".kiosk-clock", timeout=20)
     time.sleep(1.2)
-    assert _minutes_from_city_now(dash_duo.find_element(".kiosk-clock").text) < 1
+    assert _minutes_from_city_now(text_of(dash_duo, ".kiosk-clock")) < 1
     assert dash_duo.get_logs() == []
 
 
@@ -108,8 +108,7 @@ def test_a_reading_ingested_now_clears_the_sensor_feed_banner_only(dash_duo, utc
     dash_duo.start_server(app, navigate=False)
     _browser_in_utc(dash_duo)
     sign_in(dash_duo, "/operations", role="leader")
-    dash_duo.wait_for_element(".stale-banner[data-feed='sensors']", timeout=20)
-    assert "Trạm quan trắc: dữ liệu chậm" in dash_duo.find_element(".stale-banner[data-feed='sensors']").text
+    dash_duo.wait_for_contains_text(".stale-banner[data-feed='sensors']", "Trạm quan trắc: dữ liệu chậm", timeout=20)
     assert dash_duo.find_elements(".stale-banner[data-feed='incidents']")
     _ingest_reading_now()
     deadline = time.time() + REFRESH_S * 5

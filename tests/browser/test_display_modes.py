@@ -8,7 +8,7 @@ import time
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import shown, sign_in
+from tests.browser.conftest import shown, sign_in, text_of
 
 WALL_PAGES = ("/?year=2022", "/map", "/services?period=2022", "/digital?period=2022", "/targets", "/operations")
 READY = {"/": ".kpi-card .kpi-value", "/map": ".leaflet-container", "/services": ".kpi-card",
@@ -47,7 +47,7 @@ def test_public_kiosk_renders_without_login_and_rotates(dash_duo, app):
     dash_duo.wait_for_element(".kiosk-panel.active[data-panel='0'] .kiosk-card", timeout=20)
     assert _pathname(dash_duo) == "/public"
     assert not dash_duo.find_element(".app-header").is_displayed()
-    assert dash_duo.find_element(".kiosk-card[data-code='camera.security_total'] .kiosk-value").text != ""
+    assert text_of(dash_duo, ".kiosk-card[data-code='camera.security_total'] .kiosk-value") not in ("", None)
     dash_duo.wait_for_element(".kiosk-panel.active[data-panel='1']", timeout=15)
     dash_duo.wait_for_element(".kiosk-panel.active[data-panel='2']", timeout=15)
     assert len(dash_duo.find_elements(".kiosk-panel.active")) == 1
@@ -129,7 +129,7 @@ def test_wall_mode_never_scrolls(dash_duo, app, width, height):
             raise AssertionError((path, width, dash_duo.driver.execute_script(measure))) from None
         assert not dash_duo.find_element(".app-header").is_displayed()
         assert dash_duo.find_element("html").get_attribute("data-theme") == "dark"
-        clock = dash_duo.find_element(".wall-clock").text
+        clock = text_of(dash_duo, ".wall-clock")
         assert len(clock) == 8 and clock[2] == ":" and clock[5] == ":", clock
         checked.append(path)
     assert len(checked) >= 5
@@ -156,7 +156,7 @@ def test_wall_playlist_advances_and_pauses_on_space(dash_duo, app):
     dash_duo.wait_for_text_to_equal(".wall-position", "2/2", timeout=10)
     dash_duo.find_element("body").send_keys(Keys.SPACE)
     dash_duo.wait_for_element("html[data-paused]", timeout=5)
-    assert "⏸" in dash_duo.find_element(".wall-status").text
+    assert "⏸" in text_of(dash_duo, ".wall-status")
     time.sleep(7)
     assert _pathname(dash_duo) == "/targets"
     dash_duo.find_element("body").send_keys(Keys.SPACE)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, text_of
 
 REFRESH_S = 2
 
@@ -59,8 +59,7 @@ def test_operations_page_live_updates_and_stale_banner(dash_duo, private_db, mon
     dash_duo.wait_for_contains_text(".ops-cameras", "Trực tuyến hiện tại", timeout=10)
     dash_duo.wait_for_contains_text(".ops-reports", "15 ngày làm việc", timeout=10)
     # Demo data end on 20 Nov 2026, days before today: each live feed says it is late.
-    dash_duo.wait_for_element(".stale-banner[data-feed='incidents']", timeout=10)
-    assert "Sự cố: dữ liệu chậm" in dash_duo.find_element(".stale-banner[data-feed='incidents']").text
+    dash_duo.wait_for_contains_text(".stale-banner[data-feed='incidents']", "Sự cố: dữ liệu chậm", timeout=10)
 
     summary = "Cháy kho hàng thử nghiệm tại phường"
     _publish_incident(summary)
@@ -74,7 +73,7 @@ def test_operations_page_live_updates_and_stale_banner(dash_duo, private_db, mon
     monkeypatch.setenv("IOC_DATABASE_URL", f"sqlite:///{tmp_path / 'gone' / 'ioc.db'}")
     db.reset_engines()
     dash_duo.wait_for_contains_text(".stale-banner", "Không đọc được cơ sở dữ liệu", timeout=REFRESH_S * 4)
-    assert summary in dash_duo.find_element(".ops-incidents").text
+    assert summary in text_of(dash_duo, ".ops-incidents")
     assert dash_duo.find_elements(".ops-environment tbody tr")
     dash_duo.driver.save_screenshot(str(tmp_path / "operations-db-down.png"))
     assert dash_duo.get_logs() == []
