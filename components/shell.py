@@ -25,10 +25,12 @@ from urllib.parse import urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
 from flask import has_request_context, request
 
 import settings
 from components import ids
+from components.nav_links import NavLinks
 from components.period_controls import period_query
 from data_access.alerts import open_alert_count
 from data_access.db import DatabaseUnavailable
@@ -87,12 +89,12 @@ def nav_href(page: dict, period_state=None) -> str:
     return page["relative_path"] + (f"?{urlencode(query)}" if query else "")
 
 
-def nav_links(lang: str, period_state=None) -> list:
-    """Links to the pages the session's role may open (the server enforces it anyway)."""
+def nav_links(lang: str, period_state=None) -> list[dict]:
+    """The links (components/nav_links.NavLinks) to the pages the session's role may open (the
+    server enforces it anyway)."""
     role = current_identity().role
     return [
-        dcc.Link(page.get("name_en" if lang == "en" else "name", page["name"]), href=nav_href(page, period_state),
-                 className="nav-link")
+        {"label": page.get("name_en" if lang == "en" else "name", page["name"]), "href": nav_href(page, period_state)}
         for page in dash.page_registry.values()
         if page.get("nav", False) and policy.allowed(role, policy.page_level(page))
     ]
@@ -138,7 +140,7 @@ def make_shell() -> html.Div:
                                   id=ids.MENU_TOGGLE, className="menu-toggle", n_clicks=0,
                                   **{"aria-controls": ids.NAV, "aria-expanded": "false"})],
                      className="brand"),
-            html.Nav(nav_links(lang), id=ids.NAV, className="nav"),
+            NavLinks(id=ids.NAV, links=nav_links(lang), className="nav"),
             html.Div([
                 dcc.Dropdown(id=ids.CITY_SELECT, options=options, value=default_city, clearable=False,
                              searchable=False, persistence=True, persistence_type="local",
@@ -186,7 +188,7 @@ clientside_callback(
 
 
 @callback(
-    Output(ids.NAV, "children"),
+    Output(ids.NAV, "links"),
     Output(ids.TITLE, "children"),
     Output(ids.CITY_SELECT, "options"),
     Output(ids.FOOTER, "children"),
@@ -200,12 +202,19 @@ clientside_callback(
 )
 @access(PUBLIC)
 def translate_shell(lang: str, city: str, period_state):
+    """The shell's texts in the language, and the city's as-of footer and banner. A city chosen in the
+    same language sends only those two: every output sent is applied in the browser on its own, and
+    the navigation and user box would be drawn anew as new components for nothing."""
     lang = normalise_lang(lang)
-    return (nav_links(lang, period_state), *_shell_parts(lang, city), user_box(lang), dropdown_labels(lang),
+    title, options, footer, banner = _shell_parts(lang, city)
+    if {prop_id.rpartition(".")[0] for prop_id in dash.ctx.triggered_prop_ids} == {ids.CITY_SELECT}:
+        keep = dash.no_update
+        return keep, keep, keep, footer, banner, keep, keep, keep
+    return (nav_links(lang, period_state), title, options, footer, banner, user_box(lang), dropdown_labels(lang),
             t("shell.menu", lang))
 
 
-@callback(Output(ids.NAV, "children", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
+@callback(Output(ids.NAV, "links", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
           State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
 @access(PUBLIC)
 def carry_period(period_state, lang: str):
@@ -341,15 +350,19 @@ clientside_callback(
 @callback(
     Output(ids.WALL_BAR, "children"), Output(ids.WALL_STATE, "data"), Output(ids.WALL_TICK, "disabled"),
     Input(ids.URL, "search"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),
-    Input(ids.CITY_SELECT, "value"), Input(ids.WALL_TICK, "n_intervals"),
+    Input(ids.CITY_SELECT, "value"), Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_STATE, "data"),
 )
 @access(PUBLIC)
-def render_wall_bar(search: str | None, pathname: str | None, lang: str, city: str, _tick):
+def render_wall_bar(search: str | None, pathname: str | None, lang: str, city: str, _tick, shown):
     """Wall mode (`?mode=wall` or `/wall`): clock, playlist state, data as-of and a stale banner.
-    Outside wall mode, or for a visitor who is not signed in, it renders nothing."""
+    Outside wall mode, or for a visitor who is not signed in, it renders nothing; when it rendered
+    nothing already, it sends nothing (a city or language switch would apply three outputs for nothing)."""
     from components.wall_bar import wall_bar
 
-    return wall_bar(search, pathname, normalise_lang(lang), city)
+    bar, state, tick_off = wall_bar(search, pathname, normalise_lang(lang), city)
+    if not state["wall"] and shown == state:
+        raise PreventUpdate
+    return bar, state, tick_off
 
 
 # A wall screen's charts take the wall variant of the chart style (components/chart_style.py): its

@@ -104,10 +104,13 @@ def test_a_phone_gets_a_menu_cards_in_one_column_and_tables_in_their_own_box(das
         ".map(c => Math.round(c.getBoundingClientRect().left))")
     assert len(lefts) > 10 and len(set(lefts)) == 1
     dash_duo.driver.execute_script(
+        "window.__same_document = true;"
         "Array.from(document.querySelectorAll('#shell-nav .nav-link')).find(a => a.getAttribute('href')"
         ".startsWith('/services')).click()")
     dash_duo.wait_for_element("#services-ward-table", timeout=20)
     assert not dash_duo.find_element("#shell-nav").is_displayed()
+    # the link opened the page in the app (components/nav_links.py), the document was not loaded again
+    assert dash_duo.driver.execute_script("return window.__same_document === true")
     # The ward grid scrolls sideways inside itself, its first column pinned; the page does not.
     dash_duo.wait_for_element("#services-ward-table .ag-pinned-left-cols-container .ag-cell", timeout=20)
     box = dash_duo.driver.execute_script(

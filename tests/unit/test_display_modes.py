@@ -91,3 +91,22 @@ def test_wall_bar_says_nothing_to_anonymous_visitors(client_as):
         g.identity = load_identity()
         bar, state, disabled = wall_bar("?mode=wall&views=overview", "/", "vi", "thanh-hoa")
     assert bar is None and state == {"wall": False} and disabled is True
+
+
+def test_outside_wall_mode_the_bar_sends_nothing_it_already_shows(client_as):
+    """A city or language switch outside wall mode applied three outputs for nothing (issue #21);
+    leaving wall mode still clears the bar."""
+    from dash.exceptions import PreventUpdate
+    from flask import g
+
+    from app import server
+    from components.shell import render_wall_bar
+    from security.session import load_identity
+
+    with server.test_request_context("/"):
+        g.identity = load_identity()
+        assert render_wall_bar("", "/map", "vi", "thanh-hoa", None, None) == (None, {"wall": False}, True)
+        with pytest.raises(PreventUpdate):
+            render_wall_bar("", "/map", "en", "thanh-hoa", None, {"wall": False})
+        left = render_wall_bar("", "/map", "vi", "thanh-hoa", None, {"wall": True, "paths": []})
+    assert left == (None, {"wall": False}, True)

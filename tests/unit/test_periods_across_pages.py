@@ -236,9 +236,9 @@ def test_the_controls_script_follows_the_servers_rule(registry, kind, period, la
 
 def test_the_navigation_follows_the_tabs_period(client_as):
     client = client_as("staff")
-    nav = _post(client, "shell-nav.children@", {"shell-period-store": QUARTER, "shell-lang-select": "vi"},
-                ["shell-period-store.data"])["shell-nav"]["children"]
-    hrefs = {link["props"]["children"]: link["props"]["href"] for link in nav}
+    nav = _post(client, "shell-nav.links@", {"shell-period-store": QUARTER, "shell-lang-select": "vi"},
+                ["shell-period-store.data"])["shell-nav"]["links"]
+    hrefs = {link["label"]: link["href"] for link in nav}
     assert hrefs["Dịch vụ công"] == "/services?period=2022-Q3&compare=last_year"
     assert hrefs["Trình chiếu"] == "/present?period=2022-Q3" and hrefs["Mục tiêu"] == "/targets"
 
