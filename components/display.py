@@ -80,5 +80,11 @@ def query_of(search: str | None) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
 
 
+WALL_PATH = "/wall"  # the playlist's page
+WALL_PARAM = ("mode", "wall")  # any page as a wall: ?mode=wall
+
+
 def is_wall(search: str | None, pathname: str | None = None) -> bool:
-    return query_of(search).get("mode") == "wall" or (pathname or "").rstrip("/") == "/wall"
+    """Whether the address shows a wall (components/shell.WALL_GATE_JS is the same rule in the browser)."""
+    name, value = WALL_PARAM
+    return query_of(search).get(name) == value or (pathname or "").rstrip("/") == WALL_PATH

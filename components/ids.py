@@ -98,6 +98,7 @@ PUBLIC_PANELS = "public-panels"
 PUBLIC_SINK = "public-sink"
 WALL_BAR = "wall-bar"
 WALL_STATE = "wall-state"
+WALL_ASK = "wall-ask"  # what the wall bar is asked with (components/shell.WALL_GATE_JS)
 WALL_TICK = "wall-tick"
 WALL_SINK = "wall-sink"
 WALL_BODY = "wall-body"

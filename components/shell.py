@@ -25,11 +25,11 @@ from urllib.parse import urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
-from dash.exceptions import PreventUpdate
 from flask import has_request_context, request
 
 import settings
 from components import ids
+from components.display import WALL_PARAM, WALL_PATH
 from components.nav_links import NavLinks
 from components.period_controls import period_query
 from data_access.alerts import open_alert_count
@@ -161,7 +161,8 @@ def make_shell() -> html.Div:
         ], id=ids.HEADER, className="app-header"),
         html.Div(db_error_banner(error, lang) if error else None, id=ids.BANNER),
         html.Div(id=ids.WALL_BAR, className="wall-bar"),
-        dcc.Store(id=ids.WALL_STATE), dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
+        dcc.Store(id=ids.WALL_STATE), dcc.Store(id=ids.WALL_ASK),
+        dcc.Interval(id=ids.WALL_TICK, interval=60_000, disabled=True),
         html.Div(id=ids.WALL_SINK, hidden=True), dcc.Store(id=ids.CITY_MEMORY),
         html.Main(dash.page_container, className="page"),
         html.Footer(id=ids.FOOTER, className="app-footer"),
@@ -347,22 +348,40 @@ clientside_callback(
 )
 
 
-@callback(
-    Output(ids.WALL_BAR, "children"), Output(ids.WALL_STATE, "data"), Output(ids.WALL_TICK, "disabled"),
+# The wall bar is asked for in wall mode, and on leaving it; outside it, once the bar has said so, a
+# city, language or page change asks nothing (it was a request for an empty answer each time).
+# components/display.is_wall's rule, in the browser.
+WALL_GATE_JS = """function(search, pathname, lang, city, tick, shown) {
+    const wall = new URLSearchParams(search || '').get(%(param)s) === %(value)s ||
+                 (pathname || '').replace(/\\/+$/, '') === %(path)s;
+    if (!wall && shown && shown.wall === false) { return window.dash_clientside.no_update; }
+    return {search: search, pathname: pathname, lang: lang, city: city, tick: tick};
+}""" % {"param": json.dumps(WALL_PARAM[0]), "value": json.dumps(WALL_PARAM[1]), "path": json.dumps(WALL_PATH)}
+
+clientside_callback(
+    WALL_GATE_JS, Output(ids.WALL_ASK, "data"),
     Input(ids.URL, "search"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),
     Input(ids.CITY_SELECT, "value"), Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_STATE, "data"),
 )
+
+
+@callback(
+    Output(ids.WALL_BAR, "children"), Output(ids.WALL_STATE, "data"), Output(ids.WALL_TICK, "disabled"),
+    Input(ids.WALL_ASK, "data"), prevent_initial_call=True,
+)
 @access(PUBLIC)
-def render_wall_bar(search: str | None, pathname: str | None, lang: str, city: str, _tick, shown):
+def render_wall_bar(asked):
     """Wall mode (`?mode=wall` or `/wall`): clock, playlist state, data as-of and a stale banner.
-    Outside wall mode, or for a visitor who is not signed in, it renders nothing; when it rendered
-    nothing already, it sends nothing (a city or language switch would apply three outputs for nothing)."""
+    Outside wall mode, or for a visitor who is not signed in, it renders nothing. `asked`: the
+    address, language and city as WALL_GATE_JS hands them over (anything else is read as nothing)."""
     from components.wall_bar import wall_bar
 
-    bar, state, tick_off = wall_bar(search, pathname, normalise_lang(lang), city)
-    if not state["wall"] and shown == state:
-        raise PreventUpdate
-    return bar, state, tick_off
+    asked = asked if isinstance(asked, dict) else {}
+
+    def text(name: str) -> str | None:
+        return asked[name] if isinstance(asked.get(name), str) else None
+
+    return wall_bar(text("search"), text("pathname"), normalise_lang(text("lang")), text("city"))
 
 
 # A wall screen's charts take the wall variant of the chart style (components/chart_style.py): its

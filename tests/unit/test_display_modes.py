@@ -47,10 +47,13 @@ def test_the_real_registry_offers_the_dashboard_pages():
     assert not {"wall", "public", "present", "ward", "admin"} & set(views)
 
 
-@pytest.mark.parametrize("search, pathname, wall", [
-    ("?mode=wall", "/", True), ("?year=2022&mode=wall", "/services", True), ("", "/wall", True),
-    ("?mode=walls", "/", False), ("", "/", False), (None, None, False),
-])
+WALL_ADDRESSES = [
+    ("?mode=wall", "/", True), ("?year=2022&mode=wall", "/services", True), ("", "/wall", True), ("", "/wall/", True),
+    ("?mode=walls", "/", False), ("", "/", False), (None, None, False), ("?mode=public&x=wall", "/walls", False),
+]
+
+
+@pytest.mark.parametrize("search, pathname, wall", WALL_ADDRESSES)
 def test_wall_mode_is_read_from_the_address(search, pathname, wall):
     from components.display import is_wall
 
@@ -93,20 +96,33 @@ def test_wall_bar_says_nothing_to_anonymous_visitors(client_as):
     assert bar is None and state == {"wall": False} and disabled is True
 
 
-def test_outside_wall_mode_the_bar_sends_nothing_it_already_shows(client_as):
-    """A city or language switch outside wall mode applied three outputs for nothing (issue #21);
-    leaving wall mode still clears the bar."""
-    from dash.exceptions import PreventUpdate
+def test_the_wall_bar_is_asked_in_wall_mode_and_on_leaving_it_never_again_outside_it():
+    """A city or language switch outside wall mode asked the server for an empty bar (issue #21). The
+    browser's gate (components/shell.WALL_GATE_JS) reads the address as is_wall does."""
+    from components.shell import WALL_GATE_JS
+    from tests.clientside import NO_UPDATE, run_script
+
+    for search, pathname, wall in WALL_ADDRESSES:
+        asked = {"search": search, "pathname": pathname, "lang": "vi", "city": "thanh-hoa", "tick": 3}
+        outside = run_script(WALL_GATE_JS, search, pathname, "vi", "thanh-hoa", 3, {"wall": False})
+        assert outside == (asked if wall else NO_UPDATE), (search, pathname)
+        # the page's first look, and leaving a wall: the server says what the bar is
+        assert run_script(WALL_GATE_JS, search, pathname, "vi", "thanh-hoa", 3, None) == asked
+        assert run_script(WALL_GATE_JS, search, pathname, "vi", "thanh-hoa", 3, {"wall": True}) == asked
+
+
+def test_the_wall_bar_reads_what_it_is_asked_with_and_nothing_else(client_as):
     from flask import g
 
     from app import server
     from components.shell import render_wall_bar
-    from security.session import load_identity
+    from security.session import Identity
+    from tests.conftest import TEST_USERS
 
     with server.test_request_context("/"):
-        g.identity = load_identity()
-        assert render_wall_bar("", "/map", "vi", "thanh-hoa", None, None) == (None, {"wall": False}, True)
-        with pytest.raises(PreventUpdate):
-            render_wall_bar("", "/map", "en", "thanh-hoa", None, {"wall": False})
-        left = render_wall_bar("", "/map", "vi", "thanh-hoa", None, {"wall": True, "paths": []})
-    assert left == (None, {"wall": False}, True)
+        g.identity = Identity(TEST_USERS["leader"], "leader")
+        bar, state, tick_off = render_wall_bar({"search": "?mode=wall", "pathname": "/", "lang": "en",
+                                                "city": "thanh-hoa", "tick": 0})
+        assert bar and state["wall"] and state["text"]["paused"].startswith("Paused") and tick_off is False
+        for junk in (None, [], "?mode=wall", {"search": 7, "pathname": ["/wall"], "lang": {}, "city": 1}):
+            assert render_wall_bar(junk) == (None, {"wall": False}, True)
