@@ -205,6 +205,22 @@ def period_query(accepts: str | None, state) -> dict[str, str]:
     return query
 
 
+# `period_query` in the browser, for the navigation links as the tab's period changes (components/
+# shell.CARRY_PERIOD_JS): (accepts, state) → the query text, '' when the link carries nothing. The
+# store holds keys the pages' own scripts wrote; the page opened checks them anyway.
+PERIOD_QUERY_JS = """function (accepts, state) {
+    const pages = %(pages)s;
+    const spec = pages[accepts];
+    if (!spec) { return ''; }
+    const out = (%(restored)s)([], state);
+    if (!out.first || spec[0].indexOf(out.last ? 'range' : out.kind) < 0) { return ''; }
+    const query = new URLSearchParams();
+    query.set('period', out.last ? out.first + '..' + out.last : out.first);
+    if (spec[1] && out.compare) { query.set('compare', out.compare); }
+    return query.toString();
+}""" % {"pages": json.dumps(PAGE_PERIODS), "restored": RESTORED_JS}
+
+
 def comparison_period(period, compare: str):
     return period.same_period_last_year() if compare == "last_year" else period.previous()
 

@@ -31,7 +31,7 @@ import settings
 from components import ids
 from components.display import WALL_PARAM, WALL_PATH
 from components.nav_links import NavLinks
-from components.period_controls import period_query
+from components.period_controls import PERIOD_QUERY_JS, period_query
 from data_access.alerts import open_alert_count
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import data_as_of
@@ -91,10 +91,12 @@ def nav_href(page: dict, period_state=None) -> str:
 
 def nav_links(lang: str, period_state=None) -> list[dict]:
     """The links (components/nav_links.NavLinks) to the pages the session's role may open (the
-    server enforces it anyway)."""
+    server enforces it anyway); `path` and `period` (the page's entry) let the browser carry the
+    tab's period (CARRY_PERIOD_JS)."""
     role = current_identity().role
     return [
-        {"label": page.get("name_en" if lang == "en" else "name", page["name"]), "href": nav_href(page, period_state)}
+        {"label": page.get("name_en" if lang == "en" else "name", page["name"]), "href": nav_href(page, period_state),
+         "path": page["relative_path"], "period": page.get("period")}
         for page in dash.page_registry.values()
         if page.get("nav", False) and policy.allowed(role, policy.page_level(page))
     ]
@@ -215,12 +217,18 @@ def translate_shell(lang: str, city: str, period_state):
             t("shell.menu", lang))
 
 
-@callback(Output(ids.NAV, "links", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
-          State(ids.LANG_SELECT, "value"), prevent_initial_call=True)
-@access(PUBLIC)
-def carry_period(period_state, lang: str):
-    """A period chosen on a page → the navigation links carry it."""
-    return nav_links(normalise_lang(lang), period_state)
+# A period chosen on a page → the navigation links carry it (`nav_href`'s rule, in the browser: a
+# request to the server on every period chosen competed with the page's own).
+CARRY_PERIOD_JS = """function(state, links) {
+    const query = %(query)s;
+    return (links || []).map(function (link) {
+        const carried = query(link.period, state);
+        return Object.assign({}, link, {href: link.path + (carried ? '?' + carried : '')});
+    });
+}""" % {"query": PERIOD_QUERY_JS}
+
+clientside_callback(CARRY_PERIOD_JS, Output(ids.NAV, "links", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
+                    State(ids.NAV, "links"), prevent_initial_call=True)
 
 
 @callback(Output(ids.ALERT_BADGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),

@@ -82,9 +82,11 @@ def test_a_year_change_asks_for_the_cards_only(dash_duo, app):
     wanted = compute_kpis("thanh-hoa", periods.year(2023))[code]
     dash_duo.wait_for_text_to_equal(CARD.format(code), format_value(wanted, BY_CODE[code].unit, "vi"), timeout=20)
     assert wanted != compute_kpis("thanh-hoa", periods.year(2022))[code]
-    # besides the navigation links, which carry the chosen year to the other pages
-    asked = posted(dash_duo)
-    assert [output for output in asked if not output.startswith(ids.NAV)] == [f"{ids.OVERVIEW_CARDS}.children"]
+    # the navigation links carry the chosen year in the browser (components/shell.CARRY_PERIOD_JS)
+    assert posted(dash_duo) == [f"{ids.OVERVIEW_CARDS}.children"]
+    hrefs = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.nav .nav-link')).map(a => a.getAttribute('href'))")
+    assert "/services?period=2023&compare=previous" in hrefs, hrefs
     assert dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('.js-plotly-plot, .ward-map')).map(e => !!e.__kept);") == \
         [True] * 4

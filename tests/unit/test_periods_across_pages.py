@@ -234,11 +234,32 @@ def test_the_controls_script_follows_the_servers_rule(registry, kind, period, la
     assert result[5] == NO_UPDATE  # the comparison is only restored on opening
 
 
-def test_the_navigation_follows_the_tabs_period(client_as):
-    client = client_as("staff")
-    nav = _post(client, "shell-nav.links@", {"shell-period-store": QUARTER, "shell-lang-select": "vi"},
-                ["shell-period-store.data"])["shell-nav"]["links"]
-    hrefs = {link["label"]: link["href"] for link in nav}
+STORED = [QUARTER, {"period": "2023"}, {"period": "2024-05", "compare": "previous"},
+          {"period": "2022-Q1..2022-Q3", "compare": "last_year"}, {"period": "2022-Q1..2022-Q1"},
+          {"period": "2021-03..2021-06"}, {"compare": "last_year"}, {"period": "khong-co", "compare": "previous"},
+          {"period": "2022", "compare": "bogus"}, {}, None, "2022"]
+
+
+def test_the_navigation_carries_the_tabs_period_in_the_browser_as_the_server_would(client_as):
+    """The links carry the tab's period without a request (components/shell.CARRY_PERIOD_JS): for
+    every page of the registry and every stored value, the same address `nav_href` gives."""
+    from flask import g
+
+    from app import server
+    from components.shell import CARRY_PERIOD_JS, nav_links
+    from security.session import Identity
+    from tests.conftest import TEST_USERS
+
+    with server.test_request_context("/"):
+        g.identity = Identity(TEST_USERS["admin"], "admin")
+        links = nav_links("vi")
+        assert {link["period"] for link in links} >= {"any", "single", None}
+        for state in STORED:
+            wanted = [link["href"] for link in nav_links("vi", state)]
+            carried = run_script(CARRY_PERIOD_JS, state, links)
+            assert [link["href"] for link in carried] == wanted, state
+            assert [link["label"] for link in carried] == [link["label"] for link in links]
+    hrefs = {link["label"]: link["href"] for link in run_script(CARRY_PERIOD_JS, QUARTER, links)}
     assert hrefs["Dịch vụ công"] == "/services?period=2022-Q3&compare=last_year"
     assert hrefs["Trình chiếu"] == "/present?period=2022-Q3" and hrefs["Mục tiêu"] == "/targets"
 
