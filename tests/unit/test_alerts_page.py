@@ -225,8 +225,8 @@ def _wall_call(client, city: str = "thanh-hoa", lang: str = "vi", search: str = 
     app._setup_server()
     key = next(key for key in app.callback_map if f"{ids.WALL_BAR}.children" in key)
     entry = app.callback_map[key]
-    given = {(ids.URL, "search"): search, (ids.URL, "pathname"): pathname, (ids.LANG_SELECT, "value"): lang,
-             (ids.CITY_SELECT, "value"): city}
+    # what the browser's gate hands the bar (components/shell.WALL_GATE_JS)
+    given = {(ids.WALL_ASK, "data"): {"search": search, "pathname": pathname, "lang": lang, "city": city, "tick": 0}}
     specs = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in key.strip(".").split("...")]
     body = {"output": key, "outputs": specs,
             "inputs": [{"id": d["id"], "property": d["property"], "value": given.get((d["id"], d["property"]))}
