@@ -4,7 +4,8 @@
    whole (~50 ms a chart). A chart whose size already is its box's is left as it is: plotly would
    find the same size (Plots.plotAutoSize keeps a size within 1 px) and draw it again all the same.
 
-   A title wider than a narrow chart is set smaller until it fits (plotly cut it at the edge).
+   A title wider than a narrow chart is set smaller until it fits (plotly cut it at the edge); value
+   labels too crowded to read side by side take turns above and below their points, or give way.
 
    A chart given new data (another period) is laid out from its template's margins; plotly then finds
    that its labels need more room and draws the whole chart a second time (~20 ms a chart). Drawn
@@ -72,6 +73,47 @@
         return Object.assign({}, title, {font: Object.assign({}, title.font, {size: fitted})});
     }
 
+    /* Value labels over a chart's points (the /services dot chart's rates) that would run into their
+       neighbours on a narrow chart go above and below the points in turn; when even that is too
+       tight they are left to the hover, which shows the same text. */
+    const OTHER_SIDE = {top: "bottom", bottom: "top"};
+    function spacedLabels(gd, figure) {
+        const width = gd && gd.clientWidth, layout = figure.layout || {};
+        if (!width || !Array.isArray(figure.data)) { return null; }
+        const template = (layout.template && layout.template.layout) || {};
+        const margin = Object.assign({}, PLOTLY_MARGINS, template.margin, layout.margin);
+        const font = Object.assign({}, template.font, layout.font);
+        const room = width - margin.l - margin.r;
+        let changed = false;
+        const data = figure.data.map(function (trace) {
+            const labels = trace && Array.isArray(trace.text) ? trace.text : [];
+            const mode = String(trace && trace.mode || "");
+            const position = typeof trace.textposition === "string" ? trace.textposition : "top center";
+            if (!labels.length || mode.split("+").indexOf("text") < 0 || mode === "text" ||
+                    Array.isArray(trace.textposition)) {
+                return trace;
+            }
+            const textfont = trace.textfont || {};
+            const widest = Math.max.apply(null, labels.map(function (label) {
+                return textWidth(String(label), textfont.size || font.size || 12,
+                                 textfont.family || font.family || "sans-serif", false);
+            }));
+            const slot = room / labels.length, side = position.split(" ")[0];
+            if (widest + 4 <= slot) { return trace; }
+            changed = true;
+            if (OTHER_SIDE[side] && widest + 4 <= 2 * slot) {
+                const other = position.replace(side, OTHER_SIDE[side]);
+                return Object.assign({}, trace, {textposition: labels.map(function (_label, i) {
+                    return i % 2 ? other : position;
+                })});
+            }
+            return Object.assign({}, trace, {mode: mode.split("+").filter(function (part) {
+                return part !== "text";
+            }).join("+")});
+        });
+        return changed ? data : null;
+    }
+
     function guard(Plotly) {
         if (!Plotly || !Plotly.Plots || Plotly.Plots.__iocGuarded) { return; }
         const react = Plotly.react;
@@ -81,6 +123,8 @@
             if (margin) { figure.layout = Object.assign({}, figure.layout, {margin: margin}); }
             const title = figure && typeof figure === "object" ? fittedTitle(element, figure.layout) : null;
             if (title) { figure.layout = Object.assign({}, figure.layout, {title: title}); }
+            const data = figure && typeof figure === "object" ? spacedLabels(element, figure) : null;
+            if (data) { figure.data = data; }
             return react.apply(this, arguments);
         };
         const resize = Plotly.Plots.resize;

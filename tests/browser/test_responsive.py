@@ -111,6 +111,18 @@ def test_a_phone_gets_a_menu_cards_in_one_column_and_tables_in_their_own_box(das
     assert not dash_duo.find_element("#shell-nav").is_displayed()
     # the link opened the page in the app (components/nav_links.py), the document was not loaded again
     assert dash_duo.driver.execute_script("return window.__same_document === true")
+    # the ward dots' rates, too many for the phone side by side, take turns above and below (charts.js)
+    dash_duo.wait_for_element("#services-ward-chart .textpoint text", timeout=20)
+    overlaps = dash_duo.driver.execute_script("""
+        const boxes = Array.from(document.querySelectorAll('#services-ward-chart .textpoint text'))
+            .map(t => t.getBoundingClientRect()).filter(b => b.width > 0);
+        const hits = [];
+        boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+            if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+                Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) { hits.push([a.left, b.left]); }
+        }));
+        return [boxes.length, hits];""")
+    assert overlaps[0] >= 6 and overlaps[1] == [], overlaps
     # The ward grid scrolls sideways inside itself, its first column pinned; the page does not.
     dash_duo.wait_for_element("#services-ward-table .ag-pinned-left-cols-container .ag-cell", timeout=20)
     box = dash_duo.driver.execute_script(

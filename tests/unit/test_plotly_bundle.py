@@ -46,7 +46,7 @@ def test_every_chart_drawn_in_the_browser_is_in_the_basic_bundle():
 
 def _charts_js(body: str):
     """assets/charts.js in Node.js with a fake plotly whose Plots.resize and react note their calls
-    (`calls`, `drawn`), then `body`."""
+    (`calls`, `drawn`; `traces`: each chart's data as drawn), then `body`."""
     from tests.clientside import run_script
 
     script = (ROOT / "assets" / "charts.js").read_text(encoding="utf-8")
@@ -56,9 +56,10 @@ def _charts_js(body: str):
                " measureText: function (text) { const size = parseFloat(this.font.replace('bold ', ''));"
                " return {width: text.length * size * (this.font.indexOf('bold') === 0 ? 0.7 : 0.6)}; }}; }}; }};"
                " window.getComputedStyle = function (el) { return el.style; };"
-               " const calls = []; const drawn = []; const Plotly = {Plots: {resize: function (gd) {"
+               " const calls = []; const drawn = []; const traces = []; const Plotly = {Plots: {resize: function (gd) {"
                " calls.push(gd.id); return Promise.resolve(gd); }},"
-               " react: function (gd, figure) { drawn.push([gd.id, figure.layout.margin || null,"
+               " react: function (gd, figure) { traces.push([gd.id, figure.data]);"
+               " drawn.push([gd.id, figure.layout.margin || null,"
                " figure.layout.title && figure.layout.title.font ? figure.layout.title.font.size : null]);"
                " return Promise.resolve(gd); }};"
                f" {script}; window.Plotly = Plotly; {body} }})")
@@ -121,3 +122,26 @@ def test_a_title_wider_than_its_chart_is_set_smaller_until_it_fits():
     sizes = {chart: size for chart, _margin, size in drawn}
     # 40 bold characters at 18 px (1.4 × 13) are 504 px wide; 358 × 0.99 − 8 = 346 px of room.
     assert sizes == {"phone": 12, "desk": None, "unlaid": None, "source": 10}  # 80 × 14 × 0.6 = 672 px
+
+
+def test_value_labels_too_crowded_to_read_take_turns_above_and_below_or_give_way():
+    """/services' dot chart on a phone: ten rates over ten points ran into each other. On a chart too
+    narrow for them side by side they go above and below their points in turn; narrower still, they are
+    left to the hover (which shows the same text); a desk's chart, and traces without labels, are left
+    as they are."""
+    drawn = _charts_js(
+        " const template = {layout: {font: {size: 13, family: 'Inter'}, margin: {l: 50, r: 30}}};"
+        " const rates = Array.from({length: 10}, function (_, i) { return '99,' + (10 + i) + '%'; });"
+        " function figure() { return {layout: {template: template}, data: ["
+        "   {type: 'scatter', mode: 'markers+text', text: rates, textposition: 'top center'},"
+        "   {type: 'scatter', mode: 'lines+markers', text: rates}]}; }"
+        " [['desk', 900], ['phone', 358], ['watch', 200]].forEach(function (chart) {"
+        "   Plotly.react({id: chart[0], clientWidth: chart[1]}, figure()); });"
+        " return traces;")
+    shown = {chart: data for chart, data in drawn}
+    # each label is 6 characters at 13 px × 0.6 = 46.8 px; the plot is the width less 80 px
+    assert shown["desk"][0]["textposition"] == "top center" and shown["desk"][0]["mode"] == "markers+text"
+    assert shown["phone"][0]["textposition"] == ["top center", "bottom center"] * 5  # 27.8 px a point
+    assert shown["watch"][0]["mode"] == "markers" and shown["watch"][0]["text"][0] == "99,10%"  # 12 px a point
+    assert all(data[1] == {"type": "scatter", "mode": "lines+markers", "text": data[0]["text"]}
+               for data in shown.values())
