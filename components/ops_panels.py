@@ -290,17 +290,17 @@ def _station_bars(figure: go.Figure, stations: pd.DataFrame, series: dict[str, s
 
 
 def limit_lines(figure: go.Figure, limits: list[tuple[float, str, str]]) -> None:
-    """Each (value, label, colour) a dashed vertical line across the plot with its label above it:
-    what plotly's `add_vline(..., annotation_position="top")` draws, set in one layout update
-    (`add_vline` costs ~8 ms a line; the environment panel draws five each refresh)."""
-    figure.update_layout(
-        shapes=[*figure.layout.shapes, *({"type": "line", "x0": value, "x1": value, "xref": "x", "y0": 0, "y1": 1,
-                                          "yref": "y domain", "line": {"color": colour, "dash": "dash", "width": 3}}
-                                         for value, _label, colour in limits)],
-        annotations=[*figure.layout.annotations, *({"text": label, "font": {"color": colour}, "showarrow": False,
-                                                    "x": value, "xanchor": "center", "xref": "x", "y": 1,
-                                                    "yanchor": "bottom", "yref": "y domain"}
-                                                   for value, label, colour in limits)])
+    """Each (value, label, colour) a dashed vertical line across the plot, named in the legend: the
+    lines are the shapes plotly's `add_vline` draws, set in one layout update (`add_vline` costs ~8 ms
+    a line; the environment panel draws five each refresh). A label over each line ran into its
+    neighbour where two limits are close (COD's classes A ≤ 10, B ≤ 15; both air limits on a phone)."""
+    figure.update_layout(shapes=[
+        *figure.layout.shapes,
+        *({"type": "line", "x0": value, "x1": value, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+           "line": {"color": colour, "dash": "dash", "width": 3}} for value, _label, colour in limits)])
+    figure.add_traces([go.Scatter(x=[None], y=[None], mode="lines", name=label, hoverinfo="skip",
+                                  line={"color": colour, "dash": "dash", "width": 3})
+                       for _value, label, colour in limits])
 
 
 def _air_figure(means: pd.DataFrame, newest: datetime, lang: str, theme: str) -> go.Figure:
@@ -318,7 +318,6 @@ def _water_figure(means: pd.DataFrame, newest: datetime, lang: str, theme: str) 
     limits = [(limit, f"{grade} ≤ {format_number(limit, lang)}", colour)
               for (grade, limit), colour in zip(COD_LIMITS.items(), ("#16a34a", "#c9a400", "#e65c00"))]
     figure = _station_bars(go.Figure(), water, {"cod": "COD"}, limits, lang)
-    figure.update_layout(showlegend=False)
     return _style(figure, t("ops.water_chart", lang), "mg/L", lang, theme, newest)
 
 
