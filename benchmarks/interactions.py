@@ -11,7 +11,9 @@ dropdown), the period kind (year ↔ quarter) and the comparison; on / (overview
 MutationObserver in the page notes every DOM change; an interaction has ended when no callback
 request is in flight and nothing changed for 100 ms; its time is input event → last change (the
 quiet time is not counted). `answered_median_ms` is input event → the last server answer: the
-rest is the browser drawing.
+rest is the browser drawing. `store_updates_median` counts the notifications of Dash's store
+(`window.store`) from the input to the end: each runs the selector of every component on the page,
+so it is what a change costs the renderer besides drawing.
 
 Page loads of /, /map, /services and /operations, `--page-runs` times each: a fresh browser
 (signed in, its cache emptied) opens the page (first), then opens it again (repeat, the browser's
@@ -56,7 +58,8 @@ SETTLE_LIMIT_S = 30
 # Installed before the page's own scripts: counts callback requests in flight, notes the time of
 # every DOM change, and takes the first click after `arm()` as the input event.
 OBSERVER = """
-window.__ia = {inflight: 0, last: 0, start: null, done: null, armed: false, changes: 0, answered: null};
+window.__ia = {inflight: 0, last: 0, start: null, done: null, armed: false, changes: 0, answered: null,
+               updates: 0, subscribed: false};
 (function () {
   const ia = window.__ia;
   const fetched = window.fetch;
@@ -79,7 +82,13 @@ window.__ia = {inflight: 0, last: 0, start: null, done: null, armed: false, chan
       ia.done = ia.last;
     }
   }, 5);
-  window.__arm = function () { ia.armed = true; ia.start = null; ia.done = null; };
+  window.__arm = function () {
+    if (window.store && !ia.subscribed) {
+      ia.subscribed = true;
+      window.store.subscribe(function () { if (ia.start !== null && ia.done === null) { ia.updates++; } });
+    }
+    ia.armed = true; ia.start = null; ia.done = null; ia.updates = 0;
+  };
 })();
 """ % {"quiet": QUIET_MS}
 
@@ -94,17 +103,18 @@ def browser():
     return driver
 
 
-def settled(driver) -> tuple[float | None, float | None]:
+def settled(driver) -> tuple[float | None, float | None, int | None]:
     """Milliseconds from the armed input event to the last change it caused, and to the last
-    server answer it waited for (None: no end in time; no request: 0)."""
+    server answer it waited for (None: no end in time; no request: 0); the store's notifications
+    meanwhile."""
     deadline = time.time() + SETTLE_LIMIT_S
     while time.time() < deadline:
-        done, start, answered = driver.execute_script(
-            "return [window.__ia.done, window.__ia.start, window.__ia.answered];")
+        done, start, answered, updates = driver.execute_script(
+            "return [window.__ia.done, window.__ia.start, window.__ia.answered, window.__ia.updates];")
         if done is not None and start is not None:
-            return done - start, max(0.0, answered - start) if answered is not None else 0.0
+            return done - start, max(0.0, answered - start) if answered is not None else 0.0, updates
         time.sleep(0.05)
-    return None, None
+    return None, None, None
 
 
 # What shows that a page's content is there (besides nothing in flight and a quiet DOM).
@@ -224,6 +234,7 @@ def measure(base: str, reps: int, limit: float, only: set[str] | None = None) ->
         driver = browser()
         times: list[float | None] = []
         answers: list[float | None] = []
+        updates: list[int | None] = []
         cut, error = False, None
         try:
             with Watchdog(driver, limit) as dog:
@@ -236,9 +247,10 @@ def measure(base: str, reps: int, limit: float, only: set[str] | None = None) ->
                             open_menu(driver, step[0])
                             step = step[1]
                         driver.execute_script(step)
-                        took, answered = settled(driver)
+                        took, answered, notified = settled(driver)
                         times.append(took)
                         answers.append(answered)
+                        updates.append(notified)
                         page_ready(driver, content_of(path))
                         time.sleep(0.2)
                 except Exception as exc:  # the watchdog's kill, or a page that broke: reported, not raised
@@ -249,6 +261,8 @@ def measure(base: str, reps: int, limit: float, only: set[str] | None = None) ->
         results[name] = summary(times, reps, cut or error is not None)
         answered = sorted(a for a in answers if a is not None)
         results[name]["answered_median_ms"] = round(statistics.median(answered), 1) if answered else None
+        notified = [n for n in updates if n is not None]
+        results[name]["store_updates_median"] = statistics.median(notified) if notified else None
         if error:
             results[name]["error"] = error
         print(f"  {name:20s} {results[name]}", flush=True)

@@ -46,3 +46,24 @@ def test_another_period_is_an_option_of_the_open_dropdown(dash_duo, app):
         assert dash_duo.driver.execute_script("return document.documentElement.lang") == "vi"
         assert _chosen(dash_duo, PERIOD["kind"]) == kind
         assert dash_duo.driver.execute_script("return document.documentElement.getAttribute('data-theme')") == "light"
+
+
+def test_an_interaction_is_timed_and_its_store_updates_counted(dash_duo, app):
+    """The benchmark's observer (installed before the page's scripts, as `benchmarks.interactions.
+    browser` does) times a period change from the click to its last DOM change and counts the
+    notifications of Dash's store meanwhile, none before the click."""
+    dash_duo.start_server(app, navigate=False)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": bench.OBSERVER})
+    sign_in(dash_duo, "/services?period=2022&lang=vi")
+    dash_duo.wait_for_element(".kpi-card", timeout=20)
+    bench.page_ready(dash_duo.driver, bench.content_of("/services"))
+    before = _chosen(dash_duo, PERIOD["period"])
+    bench.open_menu(dash_duo.driver, f"#{PERIOD['period']}")
+    dash_duo.driver.execute_script(bench.other_option_script(0))
+    took, answered, updates = bench.settled(dash_duo.driver)
+    assert _chosen(dash_duo, PERIOD["period"]) != before
+    assert took > 0 and 0 < answered <= took and updates > 0, (took, answered, updates)
+    # nothing happens without an input: armed and left alone, no time and no updates are noted
+    dash_duo.driver.execute_script("window.__arm();")
+    time.sleep(0.5)
+    assert dash_duo.driver.execute_script("return [window.__ia.start, window.__ia.updates];") == [None, 0]
