@@ -24,9 +24,24 @@
     const SIDES = ["l", "r", "t", "b"];
     const PLOTLY_MARGINS = {l: 80, r: 80, t: 100, b: 80};
 
+    /* What a figure's layout takes from its template (components/chart_style.py), {} without one. */
+    function templateLayout(layout) {
+        return (layout && layout.template && layout.template.layout) || {};
+    }
+
+    /* The margins a layout asks for: its own over its template's over plotly's defaults. */
+    function askedMargins(layout) {
+        return Object.assign({}, PLOTLY_MARGINS, templateLayout(layout).margin, layout.margin);
+    }
+
+    /* A layout's font over its template's. */
+    function baseFont(layout) {
+        return Object.assign({}, templateLayout(layout).font, layout.font);
+    }
+
     function styleOf(layout) {
-        const template = layout && layout.template && layout.template.layout;
-        return JSON.stringify(template && template.meta ? template.meta : null);
+        const template = templateLayout(layout);
+        return JSON.stringify(template.meta ? template.meta : null);
     }
 
     // The margins a new `layout` for `gd` starts from: each side as its last drawing found it, when
@@ -34,8 +49,7 @@
     function keptMargins(gd, layout) {
         const full = gd && gd._fullLayout, size = full && full._size;
         if (!size || !layout || styleOf(gd.layout) !== styleOf(layout)) { return null; }
-        const template = layout.template && layout.template.layout && layout.template.layout.margin;
-        const asked = Object.assign({}, PLOTLY_MARGINS, template, layout.margin);
+        const asked = askedMargins(layout);
         const margin = Object.assign({}, layout.margin);
         let kept = false;
         SIDES.forEach(function (side) {
@@ -57,8 +71,8 @@
         const title = layout && layout.title;
         const width = gd && gd.clientWidth;
         if (!title || typeof title.text !== "string" || !width) { return null; }
-        const template = (layout.template && layout.template.layout) || {};
-        const font = Object.assign({}, template.font, layout.font);
+        const template = templateLayout(layout);
+        const font = baseFont(layout);
         const titleFont = Object.assign({}, template.title && template.title.font, title.font);
         const size = titleFont.size || Math.round((font.size || 12) * 1.4);  // plotly: 1.4 × the font
         const family = titleFont.family || font.family || "sans-serif";
@@ -80,19 +94,16 @@
     function spacedLabels(gd, figure) {
         const width = gd && gd.clientWidth, layout = figure.layout || {};
         if (!width || !Array.isArray(figure.data)) { return null; }
-        const template = (layout.template && layout.template.layout) || {};
-        const margin = Object.assign({}, PLOTLY_MARGINS, template.margin, layout.margin);
-        const font = Object.assign({}, template.font, layout.font);
+        const margin = askedMargins(layout), font = baseFont(layout);
         const room = width - margin.l - margin.r;
         let changed = false;
         const data = figure.data.map(function (trace) {
             const labels = trace && Array.isArray(trace.text) ? trace.text : [];
-            const mode = String(trace && trace.mode || "");
-            const position = typeof trace.textposition === "string" ? trace.textposition : "top center";
-            if (!labels.length || mode.split("+").indexOf("text") < 0 || mode === "text" ||
-                    Array.isArray(trace.textposition)) {
+            const mode = String(labels.length && trace.mode || "");
+            if (mode.split("+").indexOf("text") < 0 || mode === "text" || Array.isArray(trace.textposition)) {
                 return trace;
             }
+            const position = typeof trace.textposition === "string" ? trace.textposition : "top center";
             const textfont = trace.textfont || {};
             const widest = Math.max.apply(null, labels.map(function (label) {
                 return textWidth(String(label), textfont.size || font.size || 12,
@@ -118,13 +129,15 @@
         if (!Plotly || !Plotly.Plots || Plotly.Plots.__iocGuarded) { return; }
         const react = Plotly.react;
         Plotly.react = function (gd, figure) {
-            const element = typeof gd === "string" ? document.getElementById(gd) : gd;
-            const margin = figure && typeof figure === "object" ? keptMargins(element, figure.layout) : null;
-            if (margin) { figure.layout = Object.assign({}, figure.layout, {margin: margin}); }
-            const title = figure && typeof figure === "object" ? fittedTitle(element, figure.layout) : null;
-            if (title) { figure.layout = Object.assign({}, figure.layout, {title: title}); }
-            const data = figure && typeof figure === "object" ? spacedLabels(element, figure) : null;
-            if (data) { figure.data = data; }
+            if (figure && typeof figure === "object") {
+                const element = typeof gd === "string" ? document.getElementById(gd) : gd;
+                const margin = keptMargins(element, figure.layout);
+                if (margin) { figure.layout = Object.assign({}, figure.layout, {margin: margin}); }
+                const title = fittedTitle(element, figure.layout);
+                if (title) { figure.layout = Object.assign({}, figure.layout, {title: title}); }
+                const data = spacedLabels(element, figure);
+                if (data) { figure.data = data; }
+            }
             return react.apply(this, arguments);
         };
         const resize = Plotly.Plots.resize;
