@@ -25,15 +25,19 @@ def run_script(function: str, *args, triggered: list | None = None):
     return json.loads(done.stdout)
 
 
+# A React whose elements are plain objects, {type, props, children}: children flattened, nulls left out.
+FAKE_REACT = ("window.React = {createElement: function (type, attributes) {"
+              " return {type: type, props: attributes || {}, children: Array.prototype.slice.call(arguments, 2)"
+              ".flat().filter(function (c) { return c !== null; })}; }};")
+
+
 def draw(asset: str, component: str, props: dict) -> dict:
     """`window.ioc_components[component]` of assets/`asset` (components/browser_component.py) drawn
     with `props` by a React whose elements are plain objects: {type, props, children}."""
     from pathlib import Path
 
     script = (Path(__file__).resolve().parents[1] / "assets" / asset).read_text(encoding="utf-8")
-    program = ("(function (props) { window.React = {createElement: function (type, attributes) {"
-               " return {type: type, props: attributes || {}, children: Array.prototype.slice.call(arguments, 2)"
-               ".flat().filter(function (c) { return c !== null; })}; }};"
+    program = (f"(function (props) {{ {FAKE_REACT}"
                f" {script}; return window.ioc_components[{json.dumps(component)}](props); }})")
     return run_script(program, props)
 

@@ -4,7 +4,7 @@ bookkeeping; the navigation is one component whose links are drawn by assets/nav
 from __future__ import annotations
 
 from components import ids
-from tests.clientside import run_script
+from tests.clientside import FAKE_REACT, run_script
 from tests.unit.test_periods_across_pages import _post
 
 SHELL = f"..{ids.NAV}.links..."
@@ -30,8 +30,7 @@ def test_a_city_chosen_sends_the_footer_and_banner_and_a_language_sends_everythi
 # and an event target that note what a click did.
 NAVIGATE = """(function (props, clicks) {
     const done = [];
-    window.React = {createElement: function (type, attributes) {
-        return {type: type, props: attributes || {}, children: Array.prototype.slice.call(arguments, 2)}; }};
+    %(react)s
     window.history = {pushState: function (state, title, href) { done.push(['push', href]); }};
     window.dispatchEvent = function (event) { done.push(['event', event.type]); };
     window.scrollTo = function (x, y) { done.push(['scroll', x, y]); };
@@ -40,7 +39,7 @@ NAVIGATE = """(function (props, clicks) {
     %(script)s
     const nav = window.ioc_components.NavLinks(props);
     clicks.forEach(function (click) {
-        const link = nav.children[0][click.link];
+        const link = nav.children[click.link];
         const event = Object.assign({button: 0, defaultPrevented: false, prevented: false,
                                      currentTarget: {getAttribute: function () { return link.props.href; }},
                                      preventDefault: function () { event.prevented = true; }}, click.event);
@@ -48,7 +47,7 @@ NAVIGATE = """(function (props, clicks) {
         done.push(['prevented', event.prevented]);
     });
     return {nav: {type: nav.type, props: {id: nav.props.id, className: nav.props.className}},
-            links: nav.children[0].map(function (a) { return [a.props.className, a.props.href, a.children[0]]; }),
+            links: nav.children.map(function (a) { return [a.props.className, a.props.href, a.children[0]]; }),
             done: done};
 })"""
 
@@ -57,7 +56,8 @@ def _navigate(links: list[dict], clicks: list[dict]) -> dict:
     from pathlib import Path
 
     script = (Path(__file__).resolve().parents[2] / "assets" / "nav_links.js").read_text(encoding="utf-8")
-    return run_script(NAVIGATE % {"script": script}, {"id": ids.NAV, "className": "nav", "links": links}, clicks)
+    program = NAVIGATE % {"react": FAKE_REACT, "script": script}
+    return run_script(program, {"id": ids.NAV, "className": "nav", "links": links}, clicks)
 
 
 def test_the_navigation_draws_its_links_and_a_click_opens_the_page_in_the_app():
