@@ -7,6 +7,7 @@ CITY_MEMORY = "shell-city-memory"  # the city chosen, as the city cookie keeps i
 LANG_SELECT = "shell-lang-select"
 THEME_SELECT = "shell-theme-select"
 NAV = "shell-nav"
+NAV_SOURCE = "shell-nav-source"  # the links in the language, before they carry the tab's period
 BANNER = "shell-banner"
 FOOTER = "shell-footer"
 TITLE = "shell-title"

@@ -143,6 +143,7 @@ def make_shell() -> html.Div:
                                   **{"aria-controls": ids.NAV, "aria-expanded": "false"})],
                      className="brand"),
             NavLinks(id=ids.NAV, links=nav_links(lang), className="nav"),
+            dcc.Store(id=ids.NAV_SOURCE, data=nav_links(lang)),
             html.Div([
                 dcc.Dropdown(id=ids.CITY_SELECT, options=options, value=default_city, clearable=False,
                              searchable=False, persistence=True, persistence_type="local",
@@ -191,7 +192,7 @@ clientside_callback(
 
 
 @callback(
-    Output(ids.NAV, "links"),
+    Output(ids.NAV_SOURCE, "data"),
     Output(ids.TITLE, "children"),
     Output(ids.CITY_SELECT, "options"),
     Output(ids.FOOTER, "children"),
@@ -201,10 +202,9 @@ clientside_callback(
     Output(ids.MENU_LABEL, "children"),
     Input(ids.LANG_SELECT, "value"),
     Input(ids.CITY_SELECT, "value"),
-    State(ids.PERIOD_STORE, "data"),
 )
 @access(PUBLIC)
-def translate_shell(lang: str, city: str, period_state):
+def translate_shell(lang: str, city: str):
     """The shell's texts in the language, and the city's as-of footer and banner. A city chosen in the
     same language sends only those two: every output sent is applied in the browser on its own, and
     the navigation and user box would be drawn anew as new components for nothing."""
@@ -213,13 +213,14 @@ def translate_shell(lang: str, city: str, period_state):
     if {prop_id.rpartition(".")[0] for prop_id in dash.ctx.triggered_prop_ids} == {ids.CITY_SELECT}:
         keep = dash.no_update
         return keep, keep, keep, footer, banner, keep, keep, keep
-    return (nav_links(lang, period_state), title, options, footer, banner, user_box(lang), dropdown_labels(lang),
+    return (nav_links(lang), title, options, footer, banner, user_box(lang), dropdown_labels(lang),
             t("shell.menu", lang))
 
 
-# A period chosen on a page → the navigation links carry it (`nav_href`'s rule, in the browser: a
-# request to the server on every period chosen competed with the page's own).
-CARRY_PERIOD_JS = """function(state, links) {
+# The navigation's links in the language (NAV_SOURCE, the server's) carrying the tab's period
+# (`nav_href`'s rule, in the browser: a request to the server on every period chosen competed with
+# the page's own). Derived from both each time either changes, so neither can overwrite the other.
+CARRY_PERIOD_JS = """function(links, state) {
     const query = %(query)s;
     return (links || []).map(function (link) {
         const carried = query(link.period, state);
@@ -227,8 +228,8 @@ CARRY_PERIOD_JS = """function(state, links) {
     });
 }""" % {"query": PERIOD_QUERY_JS}
 
-clientside_callback(CARRY_PERIOD_JS, Output(ids.NAV, "links", allow_duplicate=True), Input(ids.PERIOD_STORE, "data"),
-                    State(ids.NAV, "links"), prevent_initial_call=True)
+clientside_callback(CARRY_PERIOD_JS, Output(ids.NAV, "links"), Input(ids.NAV_SOURCE, "data"),
+                    Input(ids.PERIOD_STORE, "data"))
 
 
 @callback(Output(ids.ALERT_BADGE, "children"), Input(ids.URL, "pathname"), Input(ids.LANG_SELECT, "value"),

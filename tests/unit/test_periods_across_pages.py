@@ -256,10 +256,10 @@ def test_the_navigation_carries_the_tabs_period_in_the_browser_as_the_server_wou
         assert {link["period"] for link in links} >= {"any", "single", None}
         for state in STORED:
             wanted = [link["href"] for link in nav_links("vi", state)]
-            carried = run_script(CARRY_PERIOD_JS, state, links)
+            carried = run_script(CARRY_PERIOD_JS, links, state)
             assert [link["href"] for link in carried] == wanted, state
             assert [link["label"] for link in carried] == [link["label"] for link in links]
-    hrefs = {link["label"]: link["href"] for link in run_script(CARRY_PERIOD_JS, QUARTER, links)}
+    hrefs = {link["label"]: link["href"] for link in run_script(CARRY_PERIOD_JS, links, QUARTER)}
     assert hrefs["Dịch vụ công"] == "/services?period=2022-Q3&compare=last_year"
     assert hrefs["Trình chiếu"] == "/present?period=2022-Q3" and hrefs["Mục tiêu"] == "/targets"
 

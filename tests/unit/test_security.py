@@ -20,7 +20,7 @@ PUBLIC_RULES = {"/login", "/logout", "/assets/<path:filename>", "/_favicon.ico",
                 "/_dash-component-suites/plotly/package_data/plotly.min.js",  # serving/plotly_bundle.py
                 "/api/v1/public/kpi", "/api/v1/openapi.json", "/healthz", "/readyz"}
 ADMIN_RULES: set[str] = {"/metrics"}  # or a bearer METRICS_TOKEN (tests/unit/test_serving.py)
-PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav.links", "not-found-body.children",
+PUBLIC_CALLBACK_OUTPUTS = {"shell-city-select.value", "shell-nav-source.data", "not-found-body.children",
                            "public-body.children", "public-alerts.children", "wall-bar.children",
                            "shell-alert-badge.children"}  # checks the role itself: nothing for visitors
 ADMIN_CALLBACK_OUTPUTS = {"admin-users.children", "admin-sessions.children", "admin-import-", "calendar-",

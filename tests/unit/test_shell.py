@@ -7,8 +7,8 @@ from components import ids
 from tests.clientside import FAKE_REACT, run_script
 from tests.unit.test_periods_across_pages import _post
 
-SHELL = f"..{ids.NAV}.links..."
-EVERY_PART = {ids.NAV, ids.TITLE, ids.CITY_SELECT, ids.FOOTER, ids.BANNER, ids.USER_BOX, ids.MENU_LABEL}
+SHELL = f"..{ids.NAV_SOURCE}.data..."
+EVERY_PART = {ids.NAV_SOURCE, ids.TITLE, ids.CITY_SELECT, ids.FOOTER, ids.BANNER, ids.USER_BOX, ids.MENU_LABEL}
 
 
 def test_a_city_chosen_sends_the_footer_and_banner_and_a_language_sends_everything(client_as):
@@ -21,8 +21,9 @@ def test_a_city_chosen_sends_the_footer_and_banner_and_a_language_sends_everythi
     assert city[ids.FOOTER] == opening[ids.FOOTER]
     english = _post(client, SHELL, {**shown, ids.LANG_SELECT: "en"}, [f"{ids.LANG_SELECT}.value"])
     assert set(english) == EVERY_PART
-    labels = [link["label"] for link in english[ids.NAV]["links"]]
-    assert "Public services" in labels and "Dịch vụ công" in [link["label"] for link in opening[ids.NAV]["links"]]
+    labels = {lang: [link["label"] for link in sent[ids.NAV_SOURCE]["data"]]
+              for lang, sent in (("vi", opening), ("en", english))}
+    assert "Public services" in labels["en"] and "Dịch vụ công" in labels["vi"]
     assert english[ids.MENU_LABEL]["children"] != opening[ids.MENU_LABEL]["children"]
 
 
