@@ -19,6 +19,7 @@ import re
 import plotly.utils
 import pytest
 
+from components import ids
 from domain.i18n import LANG_COOKIE
 
 PAGES = ("/", "/map", "/operations", "/services", "/digital", "/targets", "/ward/14755", "/public", "/present",
@@ -228,7 +229,10 @@ def texts(page: Page) -> list[str]:
             found += list(_strings(props.get("rowData")))
             locale = (props.get("dashGridOptions") or {}).get("localeText")
             found += list(locale.values()) if isinstance(locale, dict) else list(AG_GRID_DEFAULTS)
-        if kind == "Store":
+        if kind == "NavLinks" or (kind == "Store" and props.get("id") == ids.NAV_SOURCE):
+            # the navigation's labels (assets/nav_links.js); its addresses and period rules are no words
+            found += [link["label"] for link in props.get("links" if kind == "NavLinks" else "data") or []]
+        elif kind == "Store":
             found += list(_strings(props.get("data")))
         if kind == "PlainTable":  # header and cells are props, laid out by assets/plain_table.js
             found += [str(title) for title in props.get("header") or []]
