@@ -217,8 +217,9 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         if (options && options.map === CLUSTER_SUMS.map) { return options; }
         return Object.assign({}, options || {}, CLUSTER_SUMS);
     }
-    /* What updateLayers handed each layer last (and the counts), for the config they were made with:
-       an input that does not concern a layer leaves it alone (no re-clustering). */
+    /* What updateLayers handed each layer last (and the counts, in the config's language): an input
+       that does not concern a layer leaves it alone (no re-clustering), and so does another config of
+       the same city (the page translated in place, pages/map.py `translate`). */
     let handed = {config: null, layers: {}, counts: null};
 
     return {
@@ -334,11 +335,14 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
            data, and their counts. The outputs are the page's point layers (pattern ALL: data and
            cluster options) and the counts; the filters' values follow the fixed inputs in the order
            config.filters names them, then the layers' cluster options as the page drew them. The
-           city is the config's: its ward names and layers arrive together. */
+           city is the config's: its ward names and layers arrive together. A clustered layer kept
+           under a new config is drawn again from its index (a new `hideout`): its markers' titles
+           are in the config's language. */
         updateLayers: function (mapConfig, layers, ward) {
             if (!mapConfig) { throw window.dash_clientside.PreventUpdate; }
             window.iocMap.config = mapConfig;
-            if (handed.config !== mapConfig) { handed = {config: mapConfig, layers: {}, counts: null}; }
+            const relabel = handed.config !== null && handed.config !== mapConfig;
+            if (handed.config !== mapConfig) { handed = {config: mapConfig, layers: handed.layers, counts: null}; }
             const outputs = window.dash_clientside.callback_context.outputs_list[0];
             const filters = {ward: ward || null};
             const values = Array.prototype.slice.call(arguments, 3, 3 + mapConfig.filters.length);
@@ -350,7 +354,8 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             const wanted = shownLayers.map(function (layer) {
                 const on = Boolean(city) && (layers || []).indexOf(layer) >= 0;
                 const uses = Object.keys(layerConfig(layer).filters || {}).sort();
-                const key = JSON.stringify([on, filters.ward, uses.map(function (name) { return filters[name]; })]);
+                const key = JSON.stringify([city, on, filters.ward,
+                                            uses.map(function (name) { return filters[name]; })]);
                 const before = handed.layers[layer];
                 if (before && before.key === key && before.count !== undefined) {
                     return Promise.resolve({same: true, count: before.count});
@@ -376,11 +381,15 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                     return result.same || !layerConfig(layer).clustered ? window.dash_clientside.no_update
                         : withSums(drawnOptions[i]);
                 });
+                const hideouts = results.map(function (result, i) {
+                    return relabel && result.same && layerConfig(shownLayers[i]).clustered
+                        ? {lang: mapConfig.lang} : window.dash_clientside.no_update;
+                });
                 const countKey = JSON.stringify(counts);
                 const block = countKey === handed.counts ? window.dash_clientside.no_update
                     : countsBlock(mapConfig, counts);
                 handed.counts = countKey;
-                return [collections, options, block];
+                return [collections, options, hideouts, block];
             });
         },
 

@@ -48,7 +48,10 @@ MAP_AP_KIND = "map-ap-kind"
 # A registry filter's checklist: this prefix + its name with "-" for "_" (map-status ... map-ap-kind above).
 MAP_FILTER_PREFIX = "map-"
 MAP_CONFIG = "map-config"  # the layer registry as JSON for assets/map.js, in the current language
-MAP_LANG = "map-lang"  # the language the map page was drawn in (a language change draws it again)
+MAP_LANG = "map-lang"  # the language the map page's texts are in (a language switch translates it in place)
+MAP_HEADING_PREFIX = "map-heading-"  # + a control's name: the headings of the map's controls
+MAP_NOTICE = "map-notice"  # what the address asked that the map ignored
+MAP_NOTICES = "map-notices"  # store: the ignored values, to say again in another language
 MAP_CITY = "map-city"  # a city whose map the browser asks for: the shell's, when not the one drawn
 MAP_WARD = "map-ward"
 MAP_COUNTS = "map-counts"

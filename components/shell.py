@@ -9,7 +9,10 @@ One mechanism for the language, on every page: a layout is drawn in the language
 (`request_lang`: the language selector's, which Dash's router hands every layout as `lang`
 (`ROUTING_INPUTS`); else the address's `?lang=`, else the choice this browser made last, which the
 language switch keeps in the `LANG_COOKIE` cookie, else DEFAULT_LANG), and the switch draws the page
-again through the router in the new language, so no page translates its static texts its own way.
+again through the router in the new language. A page whose mounting is costly (the map: its clustered
+index of every point) may keep its layout instead: its layout returns `dash.no_update` when
+`language_switched_in_place()` says the router was set off by the language alone, and one callback of
+its own, on the language, sends again every prop its layout wrote words into, from the same function.
 Callbacks that read data take the language as an input anyway.
 
 On a phone the navigation folds into a menu button (`ids.MENU_TOGGLE`, a clientside toggle) and
@@ -25,6 +28,7 @@ from urllib.parse import urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import MissingCallbackContextException
 from flask import has_request_context, request
 
 import settings
@@ -329,6 +333,18 @@ clientside_callback(_RELANG, Output(ids.LANG_SELECT, "className"), Input(ids.LAN
 # it waited for the address callback that a changed address sets off (~30 ms), and drew the wall bar
 # twice.
 ROUTING_INPUTS = {"lang": Input(ids.LANG_SELECT, "value")}
+LANGUAGE_SWITCH = f"{ids.LANG_SELECT}.value"
+
+
+def language_switched_in_place() -> bool:
+    """True when a layout is drawn by Dash's router because the language alone changed (not the address):
+    a page that translates itself in place returns `dash.no_update` then, and the page stays mounted (Dash
+    mounts a callback's new children anew: every component, and the map's clustered index)."""
+    try:
+        triggered = dash.ctx.triggered_prop_ids
+    except MissingCallbackContextException:
+        return False
+    return set(triggered) == {LANGUAGE_SWITCH}
 
 # The city chosen is remembered in a cookie as well as in the browser's storage, where the server
 # reads it (request_city) when a page draws the city's data in its layout.

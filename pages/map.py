@@ -16,9 +16,11 @@ the server answers again only for another city (`load_city`, beside `render_ward
 and once per ward chosen (`render_ward_panel`).
 Everything else re-styles what the browser holds, in clientside callbacks: the
 metric and the ward layer through the choropleth's `hideout`, the legend, the
-point layers, their filters and counts, the address bar. A language change draws
-the page again (components/shell.py), so the map's callbacks read the language the
-page was drawn in (`ids.MAP_LANG`), not the switch."""
+point layers, their filters and counts, the address bar. A language switch keeps the
+page mounted (components/shell.py `language_switched_in_place`: mounting it again
+re-indexed every point layer) and `translate` sends again every prop the layout wrote
+words into (`control_texts`, and the city's map and side panel); the map's callbacks
+read the language the page's texts are in (`ids.MAP_LANG`), not the switch."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,13 +28,14 @@ from datetime import timedelta
 import dash
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
 from flask import has_request_context
 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.map_state import WARDS, browser_config, metric_names, parse_map_state, visible_layers
-from components.shell import request_city, request_lang
+from components.shell import language_switched_in_place, request_city, request_lang
 from components.ward_map import CLASS_COLOURS, NO_DATA_COLOUR, choropleth_by_metric
 from data_access.db import DatabaseUnavailable
 from data_access.map_layers import metric_values, ward_metrics, ward_period
@@ -65,10 +68,34 @@ def _ward_options(city: str) -> list[dict]:
             for code, name in zip(wards["gso_code"], wards["name"])]
 
 
-def _checklist(component_id: str, values: tuple[str, ...], chosen: list[str], label_prefix: str, lang: str):
-    return dcc.Checklist(id=component_id, value=chosen,
-                         options=[{"label": t(f"{label_prefix}{v}", lang) if label_prefix else v, "value": v}
-                                  for v in values])
+def heading_id(name: str) -> str:
+    """The heading of a control of the map: map-heading-layers, map-heading-metric, map-heading-status."""
+    return ids.MAP_HEADING_PREFIX + name.replace("_", "-")
+
+
+def _options(values, label_prefix: str, lang: str) -> list[dict]:
+    return [{"label": t(f"{label_prefix}{v}", lang) if label_prefix else v, "value": v} for v in values]
+
+
+def control_texts(lang: str, layers: tuple[registry.PointLayer, ...]) -> dict[tuple[str, str], object]:
+    """Every prop of the controls that holds words, by (component id, prop), in `lang`: the layout draws
+    them and `translate` sends them again on a language switch, so the two cannot say different things."""
+    texts = {
+        (ids.MAP_TITLE, "children"): t("map.heading", lang),
+        (ids.MAP_WARD, "placeholder"): t("map.ward_search", lang),
+        (ids.MAP_WARD, "labels"): dropdown_labels(lang),
+        (heading_id("layers"), "children"): t("map.layers", lang),
+        (ids.MAP_LAYERS, "options"): _options((WARDS, *(layer.name for layer in layers)), "map.layer.", lang),
+        (heading_id("metric"), "children"): t("map.metric", lang),
+        (ids.MAP_METRIC, "options"): _options(metric_names(), "map.metric.", lang),
+    }
+    for item in registry.FILTERS:
+        texts[(heading_id(item.name), "children")] = t(item.heading, lang)
+        texts[(filter_id(item.name), "options")] = _options(item.values, item.option_prefix, lang)
+    return texts
+
+
+TRANSLATED_CONTROLS = tuple(control_texts("vi", ()))
 
 
 def _point_layer(layer: registry.PointLayer) -> dl.GeoJSON:
@@ -80,6 +107,8 @@ def _point_layer(layer: registry.PointLayer) -> dl.GeoJSON:
 
 
 def layout(**query) -> html.Div:
+    if language_switched_in_place():
+        return dash.no_update  # the page stays mounted; `translate` sends its words in the language
     lang = request_lang(query.pop("lang", None))
     try:
         city = request_city(query.pop("city", None))
@@ -95,23 +124,26 @@ def layout(**query) -> html.Div:
     tile_url = settings.get("TILE_URL")
     tiles = [dl.TileLayer(url=tile_url, attribution=settings.get("TILE_ATTRIBUTION"))] if tile_url else []
     layers = _visible_layers()
+    texts = control_texts(lang, layers)
+
+    def section(name: str, control):
+        return html.Div([html.H3(texts[(heading_id(name), "children")], id=heading_id(name)), control])
+
     controls = html.Div([
-        dcc.Dropdown(id=ids.MAP_WARD, value=state.ward, options=ward_options, placeholder=t("map.ward_search", lang),
-                     clearable=True, searchable=True, labels=dropdown_labels(lang)),
-        html.Div([html.H3(t("map.layers", lang)),
-                  _checklist(ids.MAP_LAYERS, (WARDS, *(layer.name for layer in layers)), state.layers,
-                             "map.layer.", lang)]),
-        html.Div([html.H3(t("map.metric", lang)),
-                  dcc.RadioItems(id=ids.MAP_METRIC, value=state.metric,
-                                 options=[{"label": t(f"map.metric.{m}", lang), "value": m} for m in metric_names()])]),
-        *[html.Div([html.H3(t(item.heading, lang)),
-                    _checklist(filter_id(item.name), item.values, getattr(state, item.name), item.option_prefix, lang)])
+        dcc.Dropdown(id=ids.MAP_WARD, value=state.ward, options=ward_options, clearable=True, searchable=True,
+                     placeholder=texts[(ids.MAP_WARD, "placeholder")], labels=texts[(ids.MAP_WARD, "labels")]),
+        section("layers", dcc.Checklist(id=ids.MAP_LAYERS, value=state.layers,
+                                        options=texts[(ids.MAP_LAYERS, "options")])),
+        section("metric", dcc.RadioItems(id=ids.MAP_METRIC, value=state.metric,
+                                         options=texts[(ids.MAP_METRIC, "options")])),
+        *[section(item.name, dcc.Checklist(id=filter_id(item.name), value=getattr(state, item.name),
+                                           options=texts[(filter_id(item.name), "options")]))
           for item in registry.FILTERS],
         html.Div(id=ids.MAP_COUNTS, className="map-counts"),
     ], className="panel map-controls")
     return html.Div([
-        html.H1(t("map.heading", lang), id=ids.MAP_TITLE, className="page-title"),
-        ignored_notice(notices, lang),
+        html.H1(texts[(ids.MAP_TITLE, "children")], id=ids.MAP_TITLE, className="page-title"),
+        html.Div(ignored_notice(notices, lang), id=ids.MAP_NOTICE),
         html.Div([
             controls,
             html.Div(dl.Map([*tiles, dl.GeoJSON(id=ids.MAP_WARDS, data=wards, style={"variable": "iocMap.wardStyle"},
@@ -124,9 +156,37 @@ def layout(**query) -> html.Div:
             html.Div([html.Div(side, id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
         ], className="map-page"),
         dcc.Store(id=ids.MAP_CONFIG, data=config), dcc.Store(id=ids.MAP_LANG, data=lang),
+        dcc.Store(id=ids.MAP_NOTICES, data=notices),
         dcc.Store(id=ids.MAP_CITY), dcc.Store(id=ids.MAP_PREFETCH),
         html.Div(id=ids.MAP_URL_SINK),
     ])
+
+
+@callback(
+    *[Output(component, prop) for component, prop in TRANSLATED_CONTROLS],
+    Output(ids.MAP_NOTICE, "children"), Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"),
+    Output(ids.MAP_SIDE, "children"), Output(ids.MAP_LANG, "data"),
+    Input(ids.LANG_SELECT, "value"), State(ids.MAP_LANG, "data"), State(ids.MAP_CONFIG, "data"),
+    State(ids.MAP_WARD, "value"), State(ids.MAP_NOTICES, "data"), prevent_initial_call=True,
+)
+def translate(lang: str, drawn: str | None, config: dict | None, ward: str | None, notices):
+    """The page in another language, kept mounted: the controls' words, the ignored-values notice, the
+    city's map (its legend, counts, popups and ward tooltips are in the language of its config) and the
+    side panel. Nothing when the page is already in that language (an address's `lang=` at opening)."""
+    lang = normalise_lang(lang)
+    if lang == drawn:
+        raise PreventUpdate
+    texts = control_texts(lang, _visible_layers())
+    notices = [str(n) for n in notices] if isinstance(notices, list) else []
+    city = config.get("city") if isinstance(config, dict) else None
+    kept = dash.no_update
+    try:
+        city = city if city and get_city(city) else request_city()
+        config, wards, _options = city_map(city, lang)
+        side, _viewport = ward_panel(ward if isinstance(ward, str) else None, city, lang)
+    except DatabaseUnavailable as exc:
+        config, wards, side = kept, kept, error_banner(str(exc))
+    return (*(texts[key] for key in TRANSLATED_CONTROLS), ignored_notice(notices, lang), config, wards, side, lang)
 
 
 # The view jumps to the chosen ward or city: a flight kept the page moving 0.3 s after the answer,
@@ -258,7 +318,8 @@ POINT_LAYERS = {"type": ids.MAP_POINT_LAYER, "layer": ALL}
 
 clientside_callback(
     "window.iocMap.updateLayers",
-    Output(POINT_LAYERS, "data"), Output(POINT_LAYERS, "superClusterOptions"), Output(ids.MAP_COUNTS, "children"),
+    Output(POINT_LAYERS, "data"), Output(POINT_LAYERS, "superClusterOptions"), Output(POINT_LAYERS, "hideout"),
+    Output(ids.MAP_COUNTS, "children"),
     Input(ids.MAP_CONFIG, "data"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), *FILTER_INPUTS,
     State(POINT_LAYERS, "superClusterOptions"),
 )

@@ -19,9 +19,10 @@ def triggered_by(*prop_ids: str):
         context_value.reset(token)
 
 
-def router_body(pathname: str, search: str = "", lang: str = "vi") -> dict:
+def router_body(pathname: str, search: str = "", lang: str = "vi", changed: str = "_pages_location.pathname") -> dict:
     """The body of a request for the page Dash's router draws, as the browser sends it: the address
-    and the language chosen (components/shell.ROUTING_INPUTS)."""
+    and the language chosen (components/shell.ROUTING_INPUTS), `changed` the input that set it off
+    (the address, or the language switch: components/shell.LANGUAGE_SWITCH)."""
     from app import app
 
     router = next(key for key in app.callback_map if "_pages_content.children" in key)
@@ -30,7 +31,7 @@ def router_body(pathname: str, search: str = "", lang: str = "vi") -> dict:
             "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
                        {"id": "_pages_location", "property": "search", "value": search},
                        lang_input(lang)],
-            "state": [], "changedPropIds": ["_pages_location.pathname"]}
+            "state": [], "changedPropIds": [changed]}
 
 
 def lang_input(lang: str) -> dict:

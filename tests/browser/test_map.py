@@ -373,5 +373,50 @@ def test_the_page_holds_its_citys_map_and_asks_the_server_only_for_another_city(
     assert wait_until(dash_duo, lambda: drawn() == wards["chi-linh"], timeout=20)
     dash_duo.wait_for_text_to_equal(f"#{ids.MAP_SIDE} p.muted", t("map.click_ward", "en"), timeout=10)
     time.sleep(1)
-    assert asked_for_map() == []
+    translated = asked_for_map()  # the page translated in place: its words, Chí Linh's map in English
+    assert len(translated) == 1 and ids.MAP_LANG in translated[0]
+    assert dash_duo.driver.execute_script("return window.iocMap.config.city") == "chi-linh"
+    assert dash_duo.get_logs() == []
+
+
+# The store's props of the camera layer (dash-leaflet's GeoJSON): its `data` is what supercluster indexes.
+CAMERA_LAYER_PROPS = """
+    const state = window.store.getState();
+    const entry = (state.paths.objs['layer,type'] || []).find(e => e.values.indexOf('security') >= 0);
+    let node = state.layout;
+    entry.path.forEach(function (key) { node = node[key]; });
+    return node.props;"""
+
+
+def test_a_language_switch_translates_the_map_in_place(dash_duo, app):
+    """Issue #21: a language switch keeps the map mounted (the same Leaflet map, the camera layer's data
+    not handed again, so supercluster does not index 20,000 cameras anew) and the page then reads in
+    the new language: controls, counts, legend, side panel, the cluster markers' titles."""
+    from components import ids
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map?layers=wards,security&ward=14755")
+    total = db_count(ward="14755")
+    dash_duo.wait_for_text_to_equal("#map-count-security",
+                                    f"{t('map.layer.security', 'vi')}: {format_number(total, 'vi')}", timeout=20)
+    assert wait_for_count(dash_duo, total) == total
+    dash_duo.driver.execute_script("window.__kept = document.querySelector('.big-map');"
+                                   f"window.__data = (function () {{ {CAMERA_LAYER_PROPS} }})().data;")
+    requests = posts_during(dash_duo, click(dash_duo, f"#{ids.LANG_SELECT} input[value='en']"))
+
+    dash_duo.wait_for_text_to_equal("#map-count-security",
+                                    f"{t('map.layer.security', 'en')}: {format_number(total, 'en')}", timeout=10)
+    dash_duo.wait_for_text_to_equal(f"#{ids.MAP_TITLE}", t("map.heading", "en"))
+    heading = dash_duo.find_element(f"#{ids.MAP_HEADING_PREFIX}layers").get_attribute("textContent")
+    assert heading == t("map.layers", "en")
+    assert t("map.layer.security", "en") in dash_duo.find_element(f"#{ids.MAP_LAYERS}").text
+    assert t("ward.population", "en") in dash_duo.find_element(f"#{ids.MAP_SIDE}").text
+    assert t("map.no_data", "en") in dash_duo.find_element(f"#{ids.MAP_LEGEND}").text
+    titles = wait_until(dash_duo, lambda: [m.get_attribute("title") for m in
+                                           dash_duo.find_elements(".big-map .marker-cluster")])
+    assert titles and all(title.endswith(t("map.cluster_down", "en")) for title in titles), titles
+    assert dash_duo.driver.execute_script("return document.querySelector('.big-map') === window.__kept")
+    assert dash_duo.driver.execute_script(f"return (function () {{ {CAMERA_LAYER_PROPS} }})().data === window.__data")
+    assert drawn_count(dash_duo) == total
+    assert requests <= 3  # the router (keeping the page), the shell's texts, the map's texts
     assert dash_duo.get_logs() == []

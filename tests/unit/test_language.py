@@ -20,6 +20,7 @@ import plotly.utils
 import pytest
 
 from components import ids
+from components.shell import LANGUAGE_SWITCH
 from domain.i18n import LANG_COOKIE
 
 PAGES = ("/", "/map", "/operations", "/services", "/digital", "/targets", "/ward/14755", "/public", "/present",
@@ -77,6 +78,20 @@ class Page:
                 self.anonymous.append(tree)
             for value in props.values():
                 self.add(value)
+
+    def remove(self, tree) -> None:
+        """Forget the components of a prop's value a callback replaces (children drawn anew)."""
+        if isinstance(tree, list):
+            for child in tree:
+                self.remove(child)
+        elif isinstance(tree, dict) and "props" in tree and "type" in tree:
+            props = tree["props"]
+            if props.get("id") is not None:
+                self.components.pop(_key(props["id"]), None)
+            else:
+                self.anonymous = [c for c in self.anonymous if c is not tree]
+            for value in props.values():
+                self.remove(value)
 
     def matches(self, declared: str) -> list[dict]:
         """Components whose id fits a declared id (a plain id, or a pattern with ALL/MATCH)."""
@@ -141,6 +156,7 @@ class Page:
                     if isinstance(value, dict) and "__dash_patch_update" in value:
                         continue
                     if key in self.components:
+                        self.remove(self.components[key]["props"].get(prop))
                         self.components[key]["props"][prop] = value
                         self.add(value)
         return True
@@ -172,19 +188,46 @@ def routed_page(client, path: str, search: str = "", lang: str | None = None):
     return response.get_json()["response"]["_pages_content"]["children"]
 
 
-def render(client, path: str, lang: str) -> Page:
+def render(client, path: str, lang: str, query: str = "") -> Page:
     page = Page(client, lang)
     client.set_cookie(LANG_COOKIE, lang)  # the language this browser chose last
     shell = client.get("/_dash-layout")
     assert shell.status_code == 200
     page.add(shell.get_json())
-    search = f"?lang={lang}"
+    search = f"?lang={lang}" + (f"&{query}" if query else "")
     content = routed_page(client, path, search)
     page.components["shell-url"]["props"].update(pathname=path, search=search)
     page.components["shell-lang-select"]["props"]["value"] = lang
     page.add(content)
     page.settle()
     return page
+
+
+def switch_language(page: Page, path: str, lang: str) -> bool:
+    """The language switch on a drawn page, as the browser makes it: Dash's router asked with the
+    language alone changed, and every server callback on the language run with the new value, their
+    outputs applied. True when the router kept the page (it translates itself in place)."""
+    from tests.callbacks import router_body
+
+    search = page.components["shell-url"]["props"]["search"]
+    response = page.client.post("/_dash-update-component", json=router_body(path, search, lang, LANGUAGE_SWITCH))
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    redrawn = response.get_json()["response"].get("_pages_content")
+    page.lang = lang
+    page.components["shell-lang-select"]["props"]["value"] = lang
+    if redrawn is not None:
+        page.add(redrawn["children"])
+    from app import app
+
+    on_language = [entry for entry in app._callback_list if not entry.get("clientside_function")
+                   and "_pages_content" not in entry["output"]
+                   and any(i["id"] == ids.LANG_SELECT for i in app.callback_map[entry["output"]]["inputs"])]
+    for entry in on_language:
+        page.call(entry, initial=False)
+    # the navigation's links follow its source in the browser (components/shell.CARRY_PERIOD_JS)
+    page.components[ids.NAV]["props"]["links"] = page.components[ids.NAV_SOURCE]["props"]["data"]
+    page.settle()
+    return redrawn is None
 
 
 # --- what a user reads ----------------------------------------------------------------------------
@@ -375,3 +418,33 @@ def test_the_switch_remembers_the_language_and_keeps_the_address_saying_it():
 
 def test_an_address_s_language_is_left_to_the_address_callback_when_the_page_opens():
     assert _switch("en", "?lang=vi", opening=True) == ({"no_update": True}, "", [])
+
+
+def test_a_language_switch_keeps_the_map_mounted_and_draws_other_pages_again(client):
+    """Issue #21: the map translates itself in place (mounting it again re-indexed every point layer);
+    other pages are drawn again by the router; an address changed with the language draws any page."""
+    from tests.callbacks import router_body
+
+    def content(path: str, changed: str):
+        response = client.post("/_dash-update-component", json=router_body(path, "?lang=en", "en", changed))
+        assert response.status_code == 200
+        return response.get_json()["response"].get("_pages_content")
+
+    assert content("/map", LANGUAGE_SWITCH) is None
+    assert content("/services", LANGUAGE_SWITCH) is not None
+    assert content("/map", "_pages_location.pathname") is not None
+
+
+@pytest.mark.parametrize("start, lang", [("vi", "en"), ("en", "vi")])
+def test_the_map_switched_in_place_reads_as_the_map_drawn_in_that_language(client, shown_names, start, lang):
+    """Everything the page kept says what the page drawn in the new language says: the controls, the
+    ignored-values notice, the ward's side panel, the map's config (legend, counts, popups) and the
+    wards' tooltips; and nothing is left in the other language."""
+    query = "ward=14755&layers=wards,security,khong-co"
+    page = render(client, "/map", start, query)
+    assert switch_language(page, "/map", lang)
+    drawn = render(client, "/map", lang, query)
+    assert sorted(texts(page)) == sorted(texts(drawn))
+    left = vietnamese_left if lang == "en" else english_left
+    assert left(texts(page), shown_names) == []
+    assert page.components[ids.MAP_LANG]["props"]["data"] == lang
