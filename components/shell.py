@@ -58,6 +58,19 @@ def request_lang(asked=None) -> str:
     return remembered if remembered in LANGS else normalise_lang(settings.get("DEFAULT_LANG"))
 
 
+def tab_title(key: str):
+    """A page's browser-tab title (a catalog key), as the title Dash's pages take: a function Dash calls
+    with the address's path variables when it serves the page and when its router draws it, written in
+    the language chosen (the router's language input, else the address's `lang=`, else request_lang)."""
+    def title(**_path_variables) -> str:
+        if _in_callback():
+            asked = dash.ctx.inputs.get(LANGUAGE_SWITCH)
+        else:
+            asked = request.args.get("lang") if has_request_context() else None
+        return t(key, request_lang(asked))
+    return title
+
+
 # The city this browser chose last, written by the city selector (below), so a page that draws a
 # city's data in its layout (the map) draws the one the reader will see, without asking again.
 CITY_COOKIE = "ioc_city"
@@ -340,11 +353,16 @@ def language_switched_in_place() -> bool:
     """True when a layout is drawn by Dash's router because the language alone changed (not the address):
     a page that translates itself in place returns `dash.no_update` then, and the page stays mounted (Dash
     mounts a callback's new children anew: every component, and the map's clustered index)."""
+    return _in_callback() and set(dash.ctx.triggered_prop_ids) == {LANGUAGE_SWITCH}
+
+
+def _in_callback() -> bool:
+    """Whether a callback is being answered (Dash's router calling a layout or a title), not Dash serving
+    a page's HTML or checking its layouts at start-up (a thread that never answered one: LookupError)."""
     try:
-        triggered = dash.ctx.triggered_prop_ids
-    except MissingCallbackContextException:
+        return bool(dash.ctx.inputs is not None)
+    except (MissingCallbackContextException, LookupError):
         return False
-    return set(triggered) == {LANGUAGE_SWITCH}
 
 # The city chosen is remembered in a cookie as well as in the browser's storage, where the server
 # reads it (request_city) when a page draws the city's data in its layout.

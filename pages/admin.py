@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from components import ids
 from components.banners import error_banner
 from components.grid import MOMENT, TEXT_KIND, GridColumn, data_grid
-from components.shell import request_lang
+from components.shell import request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from domain.i18n import dropdown_labels, normalise_lang, t
 from security.accounts import ROLES, UserError, audit, list_users, recent_audit, update_user
@@ -19,7 +19,7 @@ from security.session import current_identity, end_user_sessions
 from security.session_store import user_sessions
 
 dash.register_page(__name__, path="/admin", name="Quản trị", name_en="Admin", order=9, nav=True,
-                   title="Quản trị – IOC", access=ADMIN)
+                   title=tab_title("title.admin"), access=ADMIN)
 
 USERS = "admin-users"
 AUDIT = "admin-audit"

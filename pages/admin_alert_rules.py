@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from components import ids
 from components.banners import error_banner
 from components.grid import COUNT, TEXT_KIND, GridColumn, data_grid
-from components.shell import request_lang
+from components.shell import request_lang, tab_title
 from data_access.alerts import list_rules
 from data_access.db import DatabaseUnavailable
 from data_access.places import list_cities
@@ -29,7 +29,7 @@ from security.policy import ADMIN, access
 from security.session import current_identity
 
 dash.register_page(__name__, path="/admin/alert-rules", name="Quy tắc cảnh báo", name_en="Alert rules", order=14,
-                   nav=False, title="Quy tắc cảnh báo – IOC", access=ADMIN)
+                   nav=False, title=tab_title("title.alert_rules"), access=ADMIN)
 
 GENERAL = ("name", "kind", "city", "severity", "enabled")
 DELIVERY = ("recipients", "escalate_after_min")

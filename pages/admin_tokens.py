@@ -11,6 +11,7 @@ from flask import request
 
 from components import ids
 from components.banners import error_banner
+from components.shell import tab_title
 from data_access.db import DatabaseUnavailable
 from domain.formatting import format_datetime, format_number
 from domain.i18n import normalise_lang, t
@@ -19,7 +20,7 @@ from security.policy import ADMIN, TOKEN_SCOPES, access
 from security.session import current_identity
 
 dash.register_page(__name__, path="/admin/tokens", name="Mã truy cập API", name_en="API tokens", order=13,
-                   nav=False, title="Mã truy cập API – IOC", access=ADMIN)
+                   nav=False, title=tab_title("title.tokens"), access=ADMIN)
 
 COLUMNS = ("name", "scopes", "status", "created", "by", "expires", "last_used", "uses", "")
 

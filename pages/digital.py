@@ -17,7 +17,7 @@ from components.period_controls import (
     read_query,
     register_period_callbacks,
 )
-from components.shell import request_lang
+from components.shell import request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import city_targets, compute_kpis, documents_by_unit, kpi_sources
 from domain import periods
@@ -28,7 +28,7 @@ from security.session import audit_current_user
 from serving.response_cache import cache_response
 
 dash.register_page(__name__, path="/digital", name="Chuyển đổi số", name_en="Digital", order=3, nav=True,
-                   period="any", title="Chuyển đổi số – IOC")
+                   period="any", title=tab_title("title.digital"))
 
 PERIOD_IDS = ids.period_ids("digital")
 register_period_callbacks(PERIOD_IDS)

@@ -5,10 +5,11 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from components import ids
+from components.shell import tab_title
 from domain.i18n import normalise_lang, t
 from security.policy import PUBLIC, access
 
-dash.register_page(__name__, path="/404", name="404", title="404 – IOC")
+dash.register_page(__name__, path="/404", name="404", title=tab_title("title.not_found"))
 
 NOT_FOUND_BODY = "not-found-body"
 

@@ -44,7 +44,7 @@ from components.period_controls import (
     url_marker,
 )
 from components.plain_table import PlainTable
-from components.shell import request_lang
+from components.shell import request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.deck_data import deck_data
 from data_access.decks import get_deck, list_decks
@@ -59,7 +59,7 @@ from security.accounts import audit
 from security.session import current_identity
 
 dash.register_page(__name__, path="/present", name="Trình chiếu", name_en="Present", order=5, nav=True,
-                   period="single", title="Trình chiếu – IOC")
+                   period="single", title=tab_title("title.present"))
 PAGE = "present"
 
 DEFAULT_SLIDES = ("kpi.governance", "services.table", "services.wards", "trend.dossiers", "targets.table")

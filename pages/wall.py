@@ -11,11 +11,11 @@ from dash import html
 
 from components import ids
 from components.display import EVERY_MAX, EVERY_MIN, parse_playlist, view_paths
-from components.shell import request_lang
+from components.shell import request_lang, tab_title
 from domain.i18n import t
 
 dash.register_page(__name__, path="/wall", name="Màn hình tường", name_en="Wall", order=91, nav=False,
-                   title="Màn hình tường – IOC")
+                   title=tab_title("title.wall"))
 
 
 def layout(views: str | None = None, every: str | None = None, lang: str | None = None, **_query) -> html.Div:

@@ -22,6 +22,7 @@ from components.banners import error_banner
 from components.chart_style import COLORWAY
 from components.charts import style_figure
 from components.grid import MOMENT, TEXT_KIND, GridColumn, data_grid
+from components.shell import tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import compute_kpis
 from data_access.lineage import predecessors
@@ -36,7 +37,7 @@ from domain.indicators import BY_CODE
 from geo.schematic import geojson_bounds
 
 dash.register_page(__name__, path_template="/ward/<gso_code>", name="Phường, xã", name_en="Ward",
-                   title="Phường, xã – IOC")
+                   title=tab_title("title.ward"))
 
 COMPARED = ("camera.security_total", "wifi.access_points", "camera.key_locations_security_rate",
             "services.dossiers_total", "services.online_submission_rate", "services.on_time_rate",

@@ -418,5 +418,6 @@ def test_a_language_switch_translates_the_map_in_place(dash_duo, app):
     assert dash_duo.driver.execute_script("return document.querySelector('.big-map') === window.__kept")
     assert dash_duo.driver.execute_script(f"return (function () {{ {CAMERA_LAYER_PROPS} }})().data === window.__data")
     assert drawn_count(dash_duo) == total
+    assert wait_until(dash_duo, lambda: dash_duo.driver.title == t("title.map", "en")), dash_duo.driver.title
     assert requests <= 3  # the router (keeping the page), the shell's texts, the map's texts
     assert dash_duo.get_logs() == []

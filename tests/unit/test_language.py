@@ -448,3 +448,32 @@ def test_the_map_switched_in_place_reads_as_the_map_drawn_in_that_language(clien
     left = vietnamese_left if lang == "en" else english_left
     assert left(texts(page), shown_names) == []
     assert page.components[ids.MAP_LANG]["props"]["data"] == lang
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_page_names_itself_in_the_browser_tab_in_the_language_chosen(client, shown_names, lang):
+    """The tab's title, as Dash's router sets it (on a visit, and on a language switch that keeps the
+    page) and as the served page's meta titles say it, is the page's own catalog title in the language."""
+    import html as html_text
+
+    import dash
+
+    from domain.i18n import LANGS, TEXT
+    from tests.callbacks import router_body
+
+    catalog = {text[LANGS.index(lang)] for key, text in TEXT.items() if key.startswith("title.")}
+    titles = {}
+    for page in dash.page_registry.values():
+        path = "/ward/14755" if page.get("path_template") else page["path"]
+        for changed in ("_pages_location.pathname", LANGUAGE_SWITCH):
+            response = client.post("/_dash-update-component",
+                                   json=router_body(path, f"?lang={lang}", lang, changed)).get_json()
+            titles.setdefault(path, set()).add(response["response"]["_pages_store"]["data"]["title"])
+        served = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        meta = re.findall(r'property="og:title" content="([^"]*)"', served)
+        assert meta, path
+        titles[path] |= {html_text.unescape(title) for title in meta}
+    assert all(len(found) == 1 and found <= catalog for found in titles.values()), titles
+    assert len({next(iter(found)) for found in titles.values()}) == len(titles)  # each page its own
+    left = vietnamese_left if lang == "en" else english_left
+    assert left([next(iter(found)) for found in titles.values()], shown_names) == []

@@ -76,3 +76,24 @@ def test_a_click_with_a_modifier_or_another_button_is_left_to_the_browser_and_sc
                               {"link": 0, "event": {"shiftKey": True}}])
     assert drawn["done"] == [["prevented", False]] * 3
     assert drawn["links"][1][1] == "about:blank"
+
+
+def test_the_router_rules_answer_outside_a_callback_in_a_fresh_thread():
+    """Dash serves a page's HTML (its meta titles) and checks layouts outside any callback, in threads that
+    never answered one, where reading Dash's callback context raises LookupError: the title is then in the
+    address's or the default language, and no page is kept."""
+    import threading
+
+    from components.shell import LANGUAGE_SWITCH, language_switched_in_place, request_lang, tab_title
+    from domain.i18n import t
+    from tests.callbacks import triggered_by
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append((language_switched_in_place(), tab_title("title.map")())))
+    thread.start()
+    thread.join()
+    assert seen == [(False, t("title.map", request_lang()))]
+    with triggered_by(LANGUAGE_SWITCH):
+        assert language_switched_in_place()
+    with triggered_by(LANGUAGE_SWITCH, "_pages_location.pathname"):
+        assert not language_switched_in_place()
