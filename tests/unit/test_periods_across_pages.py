@@ -212,10 +212,9 @@ def test_a_page_opened_without_a_period_takes_the_tabs(registry):
 ])
 def test_the_controls_script_follows_the_servers_rule(registry, kind, period, last, expected):
     """A kind or period changed in the browser gives what `control_values` gives on the server."""
-    from datetime import date
-
     from components import ids
     from components.period_controls import CONTROLS_JS, control_values
+    from domain.city_time import city_today
     from pages import services
 
     choices = find(services.layout(), {"type": ids.PERIOD_CHOICES, "page": "services-period"}).data
@@ -226,7 +225,7 @@ def test_the_controls_script_follows_the_servers_rule(registry, kind, period, la
     options = next(c["options"] for c in choices.values() if any(o["value"] == period for o in c["options"]))
     drawn = [kind, options, period, None, last, "previous"]
     changed = [before if after == NO_UPDATE else after for before, after in zip(drawn, result)]
-    server = control_values(kind, period, last, "vi", date.today())
+    server = control_values(kind, period, last, "vi", city_today())  # the layout's today: the city's
     assert changed[:5] == [server[0], server[1], server[2], server[3], server[4]]
     wanted_kind, wanted_period, wanted_to = expected
     assert (changed[0], changed[4]) == (wanted_kind, wanted_to)
