@@ -32,5 +32,14 @@
                  e("div", {className: "kpi-source"}, props.source));
     }
 
-    window.ioc_components = Object.assign(window.ioc_components || {}, {KpiCard: KpiCard});
+    /* A page's cards (components/kpi_card.KpiCards): keyed by code, so another period's cards are the
+       same elements with new texts; `message` (no cards: why) in the page's error banner. */
+    function KpiCards(props) {
+        const message = props.message ? e("div", {className: "banner banner-error", role: "alert"}, props.message)
+            : null;
+        return e("div", {id: props.id, className: props.className}, message,
+                 (props.cards || []).map(function (card) { return e(KpiCard, Object.assign({key: card.code}, card)); }));
+    }
+
+    window.ioc_components = Object.assign(window.ioc_components || {}, {KpiCard: KpiCard, KpiCards: KpiCards});
 })();

@@ -22,6 +22,19 @@ class KpiCard(BrowserComponent):
                    "source", "title"]
 
 
+class KpiCards(BrowserComponent):
+    """A page's cards as one component: a period chosen sends its `cards` (each a KpiCard's props, keyed
+    by code), laid out again in place by assets/kpi_card.js, instead of mounting 11 new Dash components
+    (each a round of the renderer's bookkeeping over the page); `message` says why there are none."""
+    _type = "KpiCards"
+    _prop_names = ["id", "className", "cards", "message"]
+
+
+def card_props(card: KpiCard) -> dict:
+    """What a card in `KpiCards.cards` holds: the card's props but its id (it is no Dash component)."""
+    return {name: getattr(card, name) for name in KpiCard._prop_names if name != "id" and hasattr(card, name)}
+
+
 def next_target(targets: list[dict], code: str, year: int) -> dict | None:
     """The first target of `code` for `year` or later (the one the city is working towards)."""
     upcoming = [row for row in targets if row["indicator_code"] == code and row["year"] >= year]

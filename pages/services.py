@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import ids
-from components.banners import error_banner, ignored_notice
+from components.banners import ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import (
     CHART_HEIGHT,
@@ -29,7 +29,7 @@ from components.grid import (
     grid_update,
     shown_rows,
 )
-from components.kpi_card import make_kpi_card
+from components.kpi_card import KpiCards, card_props, make_kpi_card
 from components.period_controls import (
     combined_key,
     comparison_period,
@@ -88,7 +88,8 @@ def layout(**query) -> html.Div:
                   make_period_controls(PERIOD_IDS, chosen.period, chosen.compare, lang, chosen.given)],
                  className="page-head"),
         ignored_notice(chosen.notices, lang),
-        dcc.Loading(html.Div(id=ids.SERVICES_CARDS, className="card-grid wide"), type="dot", delay_show=400),
+        dcc.Loading(KpiCards(id=ids.SERVICES_CARDS, className="card-grid wide", cards=[]), type="dot",
+                    delay_show=400),
         html.Div([make_chart_panel(ids.SERVICES_WARD_CHART, height=CHART_HEIGHT),
                   make_chart_panel(ids.SERVICES_MONTHLY, height=CHART_HEIGHT)],
                  className="charts", style={"marginTop": "16px"}),
@@ -110,8 +111,8 @@ PERIOD_INPUTS = frozenset({PERIOD_IDS["period"], PERIOD_IDS["to"], PERIOD_IDS["c
 
 
 @callback(
-    Output(ids.SERVICES_CARDS, "children"), Output(ids.SERVICES_WARD_CHART, "figure"),
-    Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"),
+    Output(ids.SERVICES_CARDS, "cards"), Output(ids.SERVICES_CARDS, "message"),
+    Output(ids.SERVICES_WARD_CHART, "figure"), Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"),
     Output(grid_shape_id(ids.SERVICES_WARD_GRID), "data"), Output(ids.SERVICES_TABLE_NOTE, "children"),
     Input(ids.CITY_SELECT, "value"), Input(ids.LANG_SELECT, "value"), Input(ids.THEME_SELECT, "value"),
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
@@ -131,10 +132,10 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
         as_of = data_as_of(city)
         monthly = monthly_dossiers(city, period.year)
     except (DatabaseUnavailable, periods.PeriodError) as exc:
-        message = error_banner(str(exc))
-        return message, go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None
-    cards = [make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang), sources[code],
-                           lang, compared_label=f"{t('card.vs', lang)} {format_period(other, lang)}")
+        return [], str(exc), go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None
+    compared = f"{t('card.vs', lang)} {format_period(other, lang)}"
+    cards = [card_props(make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang),
+                                      sources[code], lang, compared_label=compared))
              for code, threshold in GROUPS]
     updated = format_datetime(as_of, lang) if as_of else "—"
     common = {"source": t("source.raw", lang), "updated": updated, "lang": lang, "theme": theme}
@@ -152,9 +153,9 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
     month_chart.update_layout(yaxis2=on_time_axis(lang))
     rows, shape = grid_update(wards.to_dict("records"), _columns(lang), lang, PAGE_SIZE, key="gso_code")
     if changed and changed <= PERIOD_INPUTS:
-        return cards, ward_chart, month_chart, rows, dash.no_update, dash.no_update
+        return cards, None, ward_chart, month_chart, rows, dash.no_update, dash.no_update
     note = html.Small(t("lineage.rule", lang), className="lineage-note") if has_lineage(city) else None
-    return cards, ward_chart, month_chart, rows, shape, note
+    return cards, None, ward_chart, month_chart, rows, shape, note
 
 
 def _columns(lang: str) -> list[GridColumn]:

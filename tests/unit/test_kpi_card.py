@@ -74,3 +74,48 @@ def test_the_browser_lays_out_a_card_without_value_change_or_target():
     target = by_class(card, "kpi-target")[0]
     assert target["props"]["className"] == "kpi-target muted" and target["children"] == ["Chưa có mục tiêu"]
     assert by_class(card, "kpi-status") == [] and by_class(card, "progress") == []
+
+
+def test_a_page_s_cards_are_one_component_laid_out_in_place_by_code():
+    """/services' cards are one KpiCards whose `cards` a period replaces: each card is drawn as KpiCard
+    draws it, keyed by its code (React keeps the elements and changes their texts); `message` says
+    why there are none in the page's error banner."""
+    from components.kpi_card import KpiCards, card_props
+
+    cards = [card_props(make_kpi_card(BY_CODE[code], 97.5, 96.0, TARGET, "raw", "vi"))
+             for code in ("services.on_time_rate", "services.online_submission_rate")]
+    component = KpiCards(id="cards", className="card-grid wide", cards=cards).to_plotly_json()
+    assert _components_inside(component) == [] and "id" not in cards[0]
+    grid = draw("kpi_card.js", "KpiCards", {"id": "cards", "className": "card-grid wide", "cards": cards})
+    assert grid["props"] == {"id": "cards", "className": "card-grid wide"}
+    assert [(child["props"]["key"], child["props"]["value"]) for child in grid["children"]] == [
+        ("services.on_time_rate", cards[0]["value"]), ("services.online_submission_rate", cards[1]["value"])]
+    alone = draw("kpi_card.js", "KpiCard", {**cards[0], "key": "services.on_time_rate"})
+    assert by_class(alone, "kpi-value")[0]["children"] == [cards[0]["value"]]
+    failed = draw("kpi_card.js", "KpiCards", {"className": "card-grid wide", "cards": [], "message": "Lỗi"})
+    assert [(c["props"]["className"], c["children"]) for c in failed["children"]] == [("banner banner-error", ["Lỗi"])]
+
+
+def test_services_sends_its_cards_as_props_and_a_database_it_cannot_read_as_their_message(demo_db, monkeypatch):
+    """A period's answer is the cards' props, in the page's order, and no message; when the database
+    cannot be read, no cards and the reason, in the page's error banner (assets/kpi_card.js)."""
+    import inspect
+
+    import app  # noqa: F401  (the pages register with the app)
+    from data_access.db import DatabaseUnavailable
+    from pages import services
+    from tests.callbacks import triggered_by
+
+    render = inspect.unwrap(services.render_services)
+    with triggered_by():
+        cards, message, *_ = render("thanh-hoa", "vi", "light", "2022", None, "previous")
+    assert message is None and [card["code"] for card in cards] == [code for code, _ in services.GROUPS]
+    assert all(isinstance(card["value"], str) and "id" not in card for card in cards)
+
+    def unreadable(*_args):
+        raise DatabaseUnavailable(t("shell.db_unavailable", "vi"))
+
+    monkeypatch.setattr(services, "compute_kpis", unreadable)
+    with triggered_by():
+        cards, message, *_ = render("thanh-hoa", "vi", "light", "2022", None, "previous")
+    assert cards == [] and message == t("shell.db_unavailable", "vi")

@@ -283,9 +283,12 @@ def texts(page: Page) -> list[str]:
         if kind == "EventList":  # its events are props, laid out by assets/ops_events.js
             found += [props["empty"]] if props.get("empty") else []
             found += list(_strings(props.get("items"), EVENT_TEXTS))
-        if kind == "KpiCard":  # its texts are props, laid out by assets/kpi_card.js
-            found += [props[key] for key in KPI_CARD_TEXTS if props.get(key)]
-            found += list(_strings(props.get("change"), {"text"})) + list(_strings(props.get("target"), TARGET_TEXTS))
+        if kind in ("KpiCard", "KpiCards"):  # its texts are props, laid out by assets/kpi_card.js
+            cards = props.get("cards") or [] if kind == "KpiCards" else [props]
+            found += [props["message"]] if kind == "KpiCards" and props.get("message") else []
+            for card in cards:
+                found += [card[key] for key in KPI_CARD_TEXTS if card.get(key)]
+                found += list(_strings(card.get("change"), {"text"})) + list(_strings(card.get("target"), TARGET_TEXTS))
     return found
 
 
