@@ -49,7 +49,8 @@ from geo.schematic import geojson_bounds
 from security.policy import ANONYMOUS
 from security.session import current_identity
 
-dash.register_page(__name__, path="/map", name="Bản đồ", name_en="Map", order=1, nav=True, title=tab_title("title.map"))
+dash.register_page(__name__, path="/map", name="Bản đồ", name_en="Map", order=1, nav=True,
+                   title=tab_title("title.map"))
 
 
 def _visible_layers() -> tuple[registry.PointLayer, ...]:
@@ -182,7 +183,7 @@ def translate(lang: str, drawn: str | None, config: dict | None, ward: str | Non
     kept = dash.no_update
     try:
         city = city if city and get_city(city) else request_city()
-        config, wards, _options = city_map(city, lang)
+        config, wards, _ = city_map(city, lang)
         side, _viewport = ward_panel(ward if isinstance(ward, str) else None, city, lang)
     except DatabaseUnavailable as exc:
         config, wards, side = kept, kept, error_banner(str(exc))
