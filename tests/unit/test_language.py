@@ -57,6 +57,17 @@ def _as_json(value):
     return json.loads(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder))
 
 
+def _components(tree):
+    """Every component of a layout tree (a component's JSON, a list of them, or any prop's value)."""
+    if isinstance(tree, list):
+        for child in tree:
+            yield from _components(child)
+    elif isinstance(tree, dict) and "props" in tree and "type" in tree:
+        yield tree
+        for value in tree["props"].values():
+            yield from _components(value)
+
+
 class Page:
     """The components of the shell and one page, by id, with the props the callbacks gave them."""
 
@@ -67,31 +78,21 @@ class Page:
         self.called: dict[str, str] = {}
 
     def add(self, tree) -> None:
-        if isinstance(tree, list):
-            for child in tree:
-                self.add(child)
-        elif isinstance(tree, dict) and "props" in tree and "type" in tree:
-            props = tree["props"]
+        for component in _components(tree):
+            props = component["props"]
             if props.get("id") is not None:
-                self.components[_key(props["id"])] = tree
+                self.components[_key(props["id"])] = component
             else:
-                self.anonymous.append(tree)
-            for value in props.values():
-                self.add(value)
+                self.anonymous.append(component)
 
     def remove(self, tree) -> None:
         """Forget the components of a prop's value a callback replaces (children drawn anew)."""
-        if isinstance(tree, list):
-            for child in tree:
-                self.remove(child)
-        elif isinstance(tree, dict) and "props" in tree and "type" in tree:
-            props = tree["props"]
-            if props.get("id") is not None:
-                self.components.pop(_key(props["id"]), None)
-            else:
-                self.anonymous = [c for c in self.anonymous if c is not tree]
-            for value in props.values():
-                self.remove(value)
+        gone = list(_components(tree))
+        for component in gone:
+            if component["props"].get("id") is not None:
+                self.components.pop(_key(component["props"]["id"]), None)
+        anonymous = {id(component) for component in gone}
+        self.anonymous = [c for c in self.anonymous if id(c) not in anonymous]
 
     def matches(self, declared: str) -> list[dict]:
         """Components whose id fits a declared id (a plain id, or a pattern with ALL/MATCH)."""
