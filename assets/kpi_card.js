@@ -37,8 +37,10 @@
     function KpiCards(props) {
         const message = props.message ? e("div", {className: "banner banner-error", role: "alert"}, props.message)
             : null;
-        return e("div", {id: props.id, className: props.className}, message,
-                 (props.cards || []).map(function (card) { return e(KpiCard, Object.assign({key: card.code}, card)); }));
+        const cards = (props.cards || []).map(function (card) {
+            return e(KpiCard, Object.assign({key: card.code}, card));
+        });
+        return e("div", {id: props.id, className: props.className}, message, cards);
     }
 
     window.ioc_components = Object.assign(window.ioc_components || {}, {KpiCard: KpiCard, KpiCards: KpiCards});

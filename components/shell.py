@@ -360,9 +360,11 @@ def _in_callback() -> bool:
     """Whether a callback is being answered (Dash's router calling a layout or a title), not Dash serving
     a page's HTML or checking its layouts at start-up (a thread that never answered one: LookupError)."""
     try:
-        return bool(dash.ctx.inputs is not None)
+        dash.ctx.inputs  # raises outside a callback
     except (MissingCallbackContextException, LookupError):
         return False
+    return True
+
 
 # The city chosen is remembered in a cookie as well as in the browser's storage, where the server
 # reads it (request_city) when a page draws the city's data in its layout.
