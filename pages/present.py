@@ -308,16 +308,23 @@ def export_file(spec: dict, set_progress=None):
 
     lang, city, kind = normalise_lang(spec["lang"]), spec["city"], spec["kind"]
 
+    said = []
+
     def progress(done: int, total: int) -> None:
-        if set_progress is not None:
-            set_progress((done, max(total, 1), t("deck.progress", lang).format(done=done, total=total)))
+        step = (done, max(total, 1))
+        if set_progress is not None and said[-1:] != [step]:
+            said.append(step)
+            set_progress((*step, t("deck.progress", lang).format(done=done, total=total)))
 
     try:
         info = get_city(city)
         if info is None:
             raise DeckError(f"{t('shell.unknown_city', lang)} {str(city)[:40]!r}")
         period = parse_period(spec["period"])
-        slides = _slides(city, period, clean_keys(spec["keys"]), lang)
+        keys = clean_keys(spec["keys"])
+        # Said at once: a fresh job process reads the slides' data cold, seconds before the first page.
+        progress(0, len(keys) if kind == "pdf" else 1)
+        slides = _slides(city, period, keys, lang)
         if kind == "pdf":
             content = deck_pdf(slides, info["name_en" if lang == "en" else "name_vi"], spec["title"], period.key,
                                lang, progress=progress)

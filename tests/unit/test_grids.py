@@ -265,6 +265,10 @@ def test_the_ward_export_follows_the_grids_filters_and_figures_come_from_the_ser
     assert (table.iloc[:, 1:].select_dtypes("number") >= 0).all().all()  # the browser's -1 never reaches the file
 
 
+# render_services' outputs, in its callback's order.
+CARDS, MESSAGE, WARD_CHART, MONTHLY, ROWS, SHAPE, NOTE = range(7)
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_services_draws_its_grid_with_the_columns_and_paging_its_first_rows_bring(client_as, lang):
     """The ward grid is drawn before its rows with the shape they will have (data_grid's `sized_by`):
@@ -280,7 +284,7 @@ def test_services_draws_its_grid_with_the_columns_and_paging_its_first_rows_brin
                      if node["props"].get("id") == {"type": ids.GRID, "name": ids.SERVICES_WARD_GRID})
         with triggered_by():
             answer = services.render_services("thanh-hoa", lang, "light", "2023", None, "previous")
-    shape = _as_json(answer[4])
+    shape = _as_json(answer[SHAPE])
     assert shape == {"columnDefs": drawn["columnDefs"], "pagination": drawn["dashGridOptions"]["pagination"]}
     assert _apply_shape(shape, drawn["columnDefs"], drawn["dashGridOptions"]) == [NO_UPDATE, NO_UPDATE]
     assert drawn["rowData"] is None
@@ -307,8 +311,9 @@ def test_a_period_change_sends_the_services_figures_and_rows_but_not_the_table_s
         with triggered_by():
             first = services.render_services("thanh-hoa", "vi", "light", "2023", None, "previous")
     for answer in (by_period, by_compare):
-        assert answer[4] is dash.no_update and answer[5] is dash.no_update
-        assert answer[0] and answer[3] and answer[1] is not dash.no_update
+        assert answer[SHAPE] is dash.no_update and answer[NOTE] is dash.no_update
+        assert answer[CARDS] and answer[ROWS] and answer[WARD_CHART] is not dash.no_update
+        assert answer[MESSAGE] is None
     for answer in (by_city, first):
-        assert answer[4] is not dash.no_update and answer[5] is not dash.no_update
-        assert answer[3] == by_period[3]
+        assert answer[SHAPE] is not dash.no_update and answer[NOTE] is not dash.no_update
+        assert answer[ROWS] == by_period[ROWS]

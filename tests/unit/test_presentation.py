@@ -201,9 +201,9 @@ def test_save_deck_through_the_page_is_audited_and_bad_names_store_nothing(clien
     assert _post(client_as("public"), "save", values).status_code == 403
 
 
-def _export(client, values: dict):
+def _export(client, values: dict, steps: list | None = None):
     """Ask for an export as the page does, then run the job its ticket starts (in this process):
-    (ticket response, download, message)."""
+    (spec, download, message, the progress steps it reported, into `steps` when given)."""
     from app import server
     from pages.present import export_file
     from security import job_tickets
@@ -213,18 +213,22 @@ def _export(client, values: dict):
     answer = json.loads(response.get_data(as_text=True))["response"]
     ticket = answer.get("present-job", {}).get("data")
     spec = job_tickets.redeem(ticket, server.secret_key)
-    steps = []
+    steps = [] if steps is None else steps
     download, message = export_file(spec, lambda step: steps.append(step))
     return spec, download, message, steps
 
 
-def test_pdf_export_runs_as_a_job_with_progress_and_is_audited(client_as):
+def test_pdf_export_runs_as_a_job_with_progress_and_is_audited(client_as, monkeypatch):
+    from pages import present
     from security.accounts import recent_audit
     from tests.conftest import TEST_USERS
 
     values = {"present-pdf": 1, "present-name": "Giao ban tháng 11", "present-period": "2022",
               "present-slides": ["kpi.governance", "trend.rates"], "shell-city-select": CITY, "shell-lang-select": "en"}
-    spec, download, message, steps = _export(client_as("leader"), values)
+    building, steps, said_before_building = present._slides, [], []
+    monkeypatch.setattr(present, "_slides", lambda *args: said_before_building.append(list(steps)) or building(*args))
+    spec, download, message, steps = _export(client_as("leader"), values, steps)
+    assert [[(done, total) for done, total, _text in before] for before in said_before_building] == [[(0, 2)]]
     assert spec["user"] == TEST_USERS["leader"] and spec["kind"] == "pdf"
     assert download["filename"] == "trinh-chieu-giao-ban-thang-11-thanh-hoa-2022.pdf"
     texts = _pages(base64.b64decode(download["content"]))
