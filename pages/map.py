@@ -12,8 +12,7 @@ current language) and assets/map.js draws, filters and pops up from that.
 
 The layout holds the city's map (`city_map`: that JSON with the wards' names and every
 metric's class breaks, and the wards with every metric's colour) and its side panel;
-the server answers again only for another city (`load_city`, beside `render_ward_panel`)
-and once per ward chosen (`render_ward_panel`).
+the server answers again only for another city and once per ward chosen (`show_city_or_ward`).
 Everything else re-styles what the browser holds, in clientside callbacks: the
 metric and the ward layer through the choropleth's `hideout`, the legend, the
 point layers, their filters and counts, the address bar. A language switch keeps the
@@ -242,14 +241,24 @@ clientside_callback(
 
 @callback(
     Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"), Output(ids.MAP_WARD, "options"),
-    Input(ids.MAP_CITY, "data"), State(ids.MAP_LANG, "data"), prevent_initial_call=True,
+    Output(ids.MAP_SIDE, "children"), Output(ids.MAP, "viewport"),
+    Input(ids.MAP_WARD, "value"), Input(ids.MAP_CITY, "data"), State(ids.CITY_SELECT, "value"),
+    State(ids.MAP_LANG, "data"), prevent_initial_call=True,
 )
-def load_city(city: str, lang: str):
-    """Another city's map (city_map), in the language the page was drawn in."""
+def show_city_or_ward(ward: str | None, asked: str | None, selected: str | None, lang: str):
+    """What the map asks the server for, in one answer, in the language the page's texts are in:
+    another city's map (`city_map`) with its side panel and view, or a chosen ward's figures (new
+    data: the one answer a ward click needs) and the view on it. A city switch sent two requests."""
+    lang = normalise_lang(lang)
+    keep = dash.no_update
+    another_city = f"{ids.MAP_CITY}.data" in dash.ctx.triggered_prop_ids
+    city = asked or selected
     try:
-        return city_map(city, normalise_lang(lang))
-    except DatabaseUnavailable:
-        return None, None, []  # render_ward_panel, run beside this, shows the error
+        city_parts = city_map(city, lang) if another_city else (keep, keep, keep)
+        panel, viewport = ward_panel(ward, city, lang)
+    except DatabaseUnavailable as exc:
+        return *((None, None, []) if another_city else (keep, keep, keep)), error_banner(str(exc)), keep
+    return *city_parts, panel, keep if viewport is None else viewport
 
 
 clientside_callback("window.iocMap.clickedWard", Output(ids.MAP_WARD, "value"), Input(ids.MAP_WARDS, "clickData"),
@@ -261,20 +270,6 @@ clientside_callback("window.iocMap.wardHideout", Output(ids.MAP_WARDS, "hideout"
 
 clientside_callback("window.iocMap.drawLegend", Output(ids.MAP_LEGEND, "children"), Input(ids.MAP_CONFIG, "data"),
                     Input(ids.MAP_METRIC, "value"))
-
-
-@callback(
-    Output(ids.MAP_SIDE, "children"), Output(ids.MAP, "viewport"),
-    Input(ids.MAP_WARD, "value"), Input(ids.MAP_CITY, "data"), State(ids.CITY_SELECT, "value"),
-    State(ids.MAP_LANG, "data"), prevent_initial_call=True,
-)
-def render_ward_panel(ward: str | None, asked: str | None, selected: str | None, lang: str):
-    """The chosen ward's figures (new data: the one server answer a ward click needs), and the view on it."""
-    try:
-        panel, viewport = ward_panel(ward, asked or selected, normalise_lang(lang))
-    except DatabaseUnavailable as exc:
-        return error_banner(str(exc)), dash.no_update
-    return panel, dash.no_update if viewport is None else viewport
 
 
 def ward_panel(ward: str | None, city: str, lang: str) -> tuple[list | None, dict | None]:
@@ -325,7 +320,7 @@ clientside_callback(
     State(POINT_LAYERS, "superClusterOptions"),
 )
 
-# The layers' data is asked for as soon as the page is drawn, beside the server's `load_city`
+# The layers' data is asked for as soon as the page is drawn, beside the server's `show_city_or_ward`
 # (which updateLayers waits for), and again at once on a city switch.
 clientside_callback("window.iocMap.prefetch", Output(ids.MAP_PREFETCH, "data"), Input(ids.CITY_SELECT, "value"),
                     Input(ids.MAP_LAYERS, "value"), State(POINT_LAYERS, "id"))

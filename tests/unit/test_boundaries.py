@@ -380,7 +380,7 @@ def test_ward_file_lifts_the_schematic_label_on_every_map(ioc_copy, tmp_path):
 
     def labels() -> tuple[bool, bool]:
         note = overview.render_overview(CITY, "vi", "light")[3]
-        schematic_note = map_page.load_city(CITY, "vi")[0]["wards"]["schematic"]
+        schematic_note = map_page.city_map(CITY, "vi")[0]["wards"]["schematic"]
         return note[1] is not None, schematic_note
 
     codes = list(wards_frame(CITY)["gso_code"])

@@ -86,3 +86,41 @@ def test_an_addresss_ward_is_drawn_in_its_city_with_the_view_on_it(client_as):
     assert _props(drawn, ids.MAP_WARD)["value"] == ward
     assert _props(drawn, ids.MAP_SIDE)["children"][0].children == panel[0].children  # the ward's name
     assert _props(drawn, ids.MAP_CONFIG)["data"]["city"] == "thanh-hoa"
+
+
+def test_a_city_or_a_ward_is_one_answer_and_a_ward_sends_no_city_map(client_as, monkeypatch):
+    """`show_city_or_ward`: another city is its map, its panel and its view in one answer (two requests
+    before); a ward chosen is its panel and view alone; a database that cannot be read is the panel's
+    error, the map left as it is for a ward."""
+    import dash
+
+    from app import server
+    from data_access.db import DatabaseUnavailable
+    from data_access.places import wards_frame
+    from pages import map as map_page
+    from tests.callbacks import triggered_by
+
+    client_as("staff")
+    ward = str(wards_frame("thanh-hoa")["gso_code"].iloc[3])
+    with server.test_request_context("/map"):
+        with triggered_by(f"{ids.MAP_CITY}.data"):
+            config, wards, options, side, view = map_page.show_city_or_ward(None, "thanh-hoa", "chi-linh", "en")
+        expected = map_page.city_map("thanh-hoa", "en")
+        panel, viewport = map_page.ward_panel(None, "thanh-hoa", "en")
+        assert (config, wards, options) == expected and side[0].children == panel[0].children
+        assert view == viewport
+        with triggered_by(f"{ids.MAP_WARD}.value"):
+            answer = map_page.show_city_or_ward(ward, None, "thanh-hoa", "vi")
+        assert answer[:3] == (dash.no_update,) * 3
+        assert answer[3][0].children == map_page.ward_panel(ward, "thanh-hoa", "vi")[0][0].children
+
+        def unreadable(*_args):
+            raise DatabaseUnavailable("down")
+
+        monkeypatch.setattr(map_page, "ward_metrics", unreadable)
+        with triggered_by(f"{ids.MAP_WARD}.value"):
+            answer = map_page.show_city_or_ward(ward, None, "thanh-hoa", "vi")
+        assert answer[:3] == (dash.no_update,) * 3 and answer[3].children == "down" and answer[4] is dash.no_update
+        with triggered_by(f"{ids.MAP_CITY}.data"):
+            answer = map_page.show_city_or_ward(None, "thanh-hoa", "thanh-hoa", "vi")
+        assert answer[:3] == (None, None, []) and answer[3].children == "down"

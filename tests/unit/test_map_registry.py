@@ -140,11 +140,14 @@ def _config_from_the_page(client, lang: str) -> dict:
     from components import ids
 
     outputs = [{"id": ids.MAP_CONFIG, "property": "data"}, {"id": ids.MAP_WARDS, "property": "data"},
-               {"id": ids.MAP_WARD, "property": "options"}]
+               {"id": ids.MAP_WARD, "property": "options"}, {"id": ids.MAP_SIDE, "property": "children"},
+               {"id": ids.MAP, "property": "viewport"}]
     body = {"output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..", "outputs": outputs,
-            "inputs": [{"id": ids.MAP_CITY, "property": "data", "value": CITY}],
+            "inputs": [{"id": ids.MAP_WARD, "property": "value", "value": None},
+                       {"id": ids.MAP_CITY, "property": "data", "value": CITY}],
             "changedPropIds": [f"{ids.MAP_CITY}.data"],
-            "state": [{"id": ids.MAP_LANG, "property": "data", "value": lang}]}
+            "state": [{"id": ids.CITY_SELECT, "property": "value", "value": CITY},
+                      {"id": ids.MAP_LANG, "property": "data", "value": lang}]}
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"][ids.MAP_CONFIG]["data"]
