@@ -30,11 +30,6 @@ class KpiCards(BrowserComponent):
     _prop_names = ["id", "className", "cards", "message"]
 
 
-def card_props(card: KpiCard) -> dict:
-    """What a card in `KpiCards.cards` holds: the card's props but its id (it is no Dash component)."""
-    return {name: getattr(card, name) for name in KpiCard._prop_names if name != "id" and hasattr(card, name)}
-
-
 def next_target(targets: list[dict], code: str, year: int) -> dict | None:
     """The first target of `code` for `year` or later (the one the city is working towards)."""
     upcoming = [row for row in targets if row["indicator_code"] == code and row["year"] >= year]
@@ -43,11 +38,19 @@ def next_target(targets: list[dict], code: str, year: int) -> dict | None:
 
 def make_kpi_card(item: IndicatorDef, value, previous, target: dict | None, source: str,
                   lang: str, compared_label: str | None = None) -> KpiCard:
+    return KpiCard(id={"type": ids.KPI_CARD, "index": item.code},
+                   **kpi_card_props(item, value, previous, target, source, lang, compared_label))
+
+
+def kpi_card_props(item: IndicatorDef, value, previous, target: dict | None, source: str,
+                   lang: str, compared_label: str | None = None) -> dict:
+    """A card's texts, as a KpiCard takes them and as `KpiCards.cards` holds them (a card there has no id:
+    it is no Dash component)."""
     source = source_label(source, lang)
     delta = change(value, previous)
     change_text, trend_class = change_display(delta, item, lang)
-    return KpiCard(
-        id={"type": ids.KPI_CARD, "index": item.code}, code=item.code, name=name_of(item, lang),
+    return dict(
+        code=item.code, name=name_of(item, lang),
         value=format_value(value, item.unit, lang) if value is not None else t("card.no_data", lang),
         missing=value is None,
         change={"text": change_text, "trend": trend_class} if delta is not None else None,

@@ -29,7 +29,7 @@ from components.grid import (
     grid_update,
     shown_rows,
 )
-from components.kpi_card import KpiCards, card_props, make_kpi_card
+from components.kpi_card import KpiCards, kpi_card_props
 from components.period_controls import (
     combined_key,
     comparison_period,
@@ -134,8 +134,8 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
     except (DatabaseUnavailable, periods.PeriodError) as exc:
         return [], str(exc), go.Figure(), go.Figure(), *grid_update([], _columns(lang), lang, PAGE_SIZE), None
     compared = f"{t('card.vs', lang)} {format_period(other, lang)}"
-    cards = [card_props(make_kpi_card(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang),
-                                      sources[code], lang, compared_label=compared))
+    cards = [kpi_card_props(BY_CODE[code], values[code], previous[code], _threshold(threshold, period, lang),
+                            sources[code], lang, compared_label=compared)
              for code, threshold in GROUPS]
     updated = format_datetime(as_of, lang) if as_of else "—"
     common = {"source": t("source.raw", lang), "updated": updated, "lang": lang, "theme": theme}

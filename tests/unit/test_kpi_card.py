@@ -80,10 +80,12 @@ def test_a_page_s_cards_are_one_component_laid_out_in_place_by_code():
     """/services' cards are one KpiCards whose `cards` a period replaces: each card is drawn as KpiCard
     draws it, keyed by its code (React keeps the elements and changes their texts); `message` says
     why there are none in the page's error banner."""
-    from components.kpi_card import KpiCards, card_props
+    from components.kpi_card import KpiCards, kpi_card_props
 
-    cards = [card_props(make_kpi_card(BY_CODE[code], 97.5, 96.0, TARGET, "raw", "vi"))
+    cards = [kpi_card_props(BY_CODE[code], 97.5, 96.0, TARGET, "raw", "vi")
              for code in ("services.on_time_rate", "services.online_submission_rate")]
+    alone = make_kpi_card(BY_CODE["services.on_time_rate"], 97.5, 96.0, TARGET, "raw", "vi").to_plotly_json()["props"]
+    assert {name: value for name, value in alone.items() if name != "id"} == cards[0]
     component = KpiCards(id="cards", className="card-grid wide", cards=cards).to_plotly_json()
     assert _components_inside(component) == [] and "id" not in cards[0]
     grid = draw("kpi_card.js", "KpiCards", {"id": "cards", "className": "card-grid wide", "cards": cards})
