@@ -5,10 +5,13 @@
 """
 from __future__ import annotations
 
+import os
+
 import dash
 
 import settings
 from api import register_api
+from components import jobs
 from components.display import default_views, view_paths
 from components.shell import ROUTING_INPUTS, make_shell
 from security.hooks import init_security
@@ -47,4 +50,6 @@ server = app.server
 
 if __name__ == "__main__":
     finish_dash_setup(server)
+    if not settings.debug_enabled() or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        jobs.start_launcher()  # forked before the server's threads (the reloader's watcher serves nothing)
     app.run(host=settings.get("HOST"), port=settings.get_int("PORT"), debug=settings.debug_enabled())

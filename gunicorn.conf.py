@@ -56,10 +56,13 @@ logconfig_dict = {
 
 
 def post_fork(_server, _worker):
-    """Connections must not be shared across processes: each worker opens its own."""
+    """Connections must not be shared across processes: each worker opens its own. Its job launcher
+    is forked now, while the worker has one thread (components/jobs.py)."""
+    from components import jobs
     from data_access import db
 
     db.forget_engines_after_fork()
+    jobs.start_launcher()
 
 
 def post_worker_init(worker):

@@ -1,21 +1,156 @@
-"""Background jobs for long exports: Dash background callbacks run by a DiskcacheManager.
+"""Background jobs for long exports and imports: Dash background callbacks run by a DiskcacheManager.
 
-A job runs in its own process (forked from the worker that got the request), so several
-presenters' exports run side by side up to the machine's cores, and the page stays live: it
-polls for progress ("slide 3/7"), can cancel, and gets the file when it is ready. Progress and
-results are kept on disk (JOBS_DIR), which every worker of the machine reads, so no extra
-server is needed; a job is cut after JOB_TIME_LIMIT_S.
+A job runs in its own process, so several presenters' exports run side by side up to the
+machine's cores, and the page stays live: it polls for progress ("slide 3/7"), can cancel, and
+gets the file when it is ready. Progress and results are kept on disk (JOBS_DIR), which every
+worker of the machine reads, so no extra server is needed; a job is cut after JOB_TIME_LIMIT_S.
+
+A job is not forked from the serving process itself: that process runs many threads, and a
+child forked while one of them is inside SQLite (a page's query, another job's progress poll)
+inherits its held mutex and waits on it for ever (about one fork in a hundred, measured). Each
+serving process instead forks, while it is still single-threaded, a launcher (`JobLauncher`)
+that has the app imported and runs no threads; every job is forked from the launcher.
 """
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import threading
 from contextlib import contextmanager
+from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
+from typing import Callable
 
 import settings
 from data_access import db
+
+# Signals a serving process may have taken over (gunicorn's master and workers); a launcher and
+# its jobs answer them the ordinary way.
+_RESET_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGWINCH",
+                  "SIGTTIN", "SIGTTOU", "SIGALRM")
+
+
+class JobLauncher:
+    """A process forked from a single-threaded process, which forks a job each time it is asked.
+
+    The launcher keeps the functions of `registry` as they were when it was forked, so it is
+    started once every job function is registered (after the app is imported). A job gets the
+    caller's environment of the moment it was asked for (settings are read from it)."""
+
+    START_WAIT_S = 10
+
+    def __init__(self, registry: dict[str, Callable]):
+        self._registry = registry
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._pid: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._conn is None or self._pid is None or not _alive(self._pid):
+                self._fork_launcher()
+
+    def start(self, name: str, *args) -> int:
+        """Fork the job `registry[name](*args)` from the launcher; the job's process id. A launcher
+        that died, does not answer within START_WAIT_S or does not know `name` is replaced once."""
+        request = (name, args, dict(os.environ))
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._pid is None or not _alive(self._pid):
+                    self._fork_launcher()
+                try:
+                    self._conn.send(request)
+                    if not self._conn.poll(self.START_WAIT_S):
+                        raise TimeoutError(f"job launcher {self._pid} did not answer in {self.START_WAIT_S} s")
+                    answer = self._conn.recv()
+                except (OSError, EOFError):
+                    self._replace()
+                    if attempt == 2:
+                        raise
+                    continue
+                if isinstance(answer, int):
+                    return answer
+                self._replace()  # forked before `name` was registered: a launcher forked now knows it
+        raise LookupError(answer)
+
+    def stop(self) -> None:
+        """End the launcher (jobs it started run on)."""
+        with self._lock:
+            self._replace()
+
+    def _replace(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        if self._pid is not None and _alive(self._pid):
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+        self._pid = None
+
+    def _fork_launcher(self) -> None:
+        self._replace()
+        mine, theirs = Pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                mine.close()
+                _serve(theirs, self._registry)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self._conn, self._pid = mine, pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+def _serve(conn: Connection, registry: dict[str, Callable]) -> None:
+    """The launcher's loop: a job forked per request, until the serving process goes away."""
+    for name in _RESET_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the server stops us
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished jobs are reaped by the kernel
+    while True:
+        try:
+            name, args, environ = conn.recv()
+        except (EOFError, OSError):
+            return
+        job = registry.get(name)
+        if job is None:
+            conn.send(f"no job {name!r}")
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                conn.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.environ.clear()
+                os.environ.update(environ)
+                in_job_process()
+                job(*args)
+            except BaseException:  # noqa: BLE001 - a job's own errors are its result; this is a crash
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        conn.send(pid)
 
 
 @functools.cache
@@ -24,13 +159,33 @@ def manager():
     import diskcache
     from dash import DiskcacheManager
 
+    class LaunchedJobs(DiskcacheManager):
+        """Dash's disk-cache manager, its jobs forked by the launcher instead of the serving process."""
+
+        def call_job_fn(self, key, job_fn, args, context):
+            name = next(name for name, registered in self.func_registry.items() if registered is job_fn)
+            return launcher().start(name, key, self._make_progress_key(key), args, context)
+
     folder = Path(settings.get("JOBS_DIR") or settings.VAR_DIR / "jobs")
     folder.mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(str(folder)), expire=settings.get_int("JOB_TIME_LIMIT_S") * 2)
+    return LaunchedJobs(diskcache.Cache(str(folder)), expire=settings.get_int("JOB_TIME_LIMIT_S") * 2)
+
+
+@functools.cache
+def launcher() -> JobLauncher:
+    """The serving process's job launcher, over the background callbacks registered with `manager()`."""
+    return JobLauncher(manager().func_registry)
+
+
+def start_launcher() -> None:
+    """Fork the job launcher now, while the serving process is single-threaded (every way of serving
+    calls this before it takes requests; otherwise the first job forks it from a busy process)."""
+    launcher().ensure_started()
 
 
 def in_job_process() -> None:
-    """First thing a job does: a forked process must not use the connections of its parent."""
+    """First thing a job does: a forked process must not use the connections of its parent (the
+    launcher runs it before every job; a job calls it too, for a manager that forks it itself)."""
     db.forget_engines_after_fork()
 
 

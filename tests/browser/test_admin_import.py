@@ -20,7 +20,9 @@ def app(demo_urls, tmp_path, offline_tiles):
 
     copies = copy_databases(demo_urls, tmp_path)
     from app import app as dash_app
+    from components import jobs
 
+    jobs.start_launcher()  # as every way of serving does before it takes requests
     yield dash_app, copies
     use_databases(*demo_urls)
 
@@ -71,11 +73,11 @@ def test_admin_uploads_kpi_file_and_sees_the_report(dash_duo, app, tmp_path):
     assert dash_duo.get_logs() == []
 
 
-def test_boundary_upload_goes_through_a_temporary_folder(dash_duo, app, tmp_path, monkeypatch):
+def test_boundary_upload_goes_through_a_temporary_folder(dash_duo, app, tmp_path, monkeypatch, request):
     import tempfile
 
     import loaders.boundaries as boundaries
-    from components import ids
+    from components import ids, jobs
 
     seen_file = tmp_path / "seen.json"
 
@@ -89,6 +91,11 @@ def test_boundary_upload_goes_through_a_temporary_folder(dash_duo, app, tmp_path
                        "area_km2": 146.85}])
 
     monkeypatch.setattr(boundaries, "import_boundary_file", fake_import)
+    # Jobs are forked by the launcher from the process as it was when the launcher started: started
+    # again now, its jobs see the fake; stopped at the end, so later jobs see the real import.
+    jobs.launcher().stop()
+    jobs.start_launcher()
+    request.addfinalizer(jobs.launcher().stop)
     upload = tmp_path / "ranh gioi.geojson"
     upload.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     dash_app, _ = app

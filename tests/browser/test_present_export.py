@@ -13,7 +13,9 @@ from tests.browser.conftest import sign_in
 @pytest.fixture
 def app(demo_db, offline_tiles):
     from app import app as dash_app
+    from components import jobs
 
+    jobs.start_launcher()  # as every way of serving does before it takes requests
     return dash_app
 
 
