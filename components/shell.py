@@ -58,6 +58,13 @@ def request_lang(asked=None) -> str:
     return remembered if remembered in LANGS else normalise_lang(settings.get("DEFAULT_LANG"))
 
 
+def nav_names(page: str) -> dict[str, str]:
+    """A page's name in the menu in both languages, from the catalog (`nav.<page>`), as Dash's
+    register_page takes them (`name`, and `name_en` beside it)."""
+    key = f"nav.{page}"
+    return {"name": t(key, "vi"), "name_en": t(key, "en")}
+
+
 def tab_title(key: str):
     """A page's browser-tab title (a catalog key), as the title Dash's pages take: a function Dash calls
     with the address's path variables when it serves the page and when its router draws it, written in

@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from components import ids
 from components.banners import error_banner
 from components.grid import MOMENT, TEXT_KIND, GridColumn, data_grid
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from domain.i18n import dropdown_labels, normalise_lang, t
 from security.accounts import ROLES, UserError, audit, list_users, recent_audit, update_user
@@ -18,7 +18,7 @@ from security.policy import ADMIN, access
 from security.session import current_identity, end_user_sessions
 from security.session_store import user_sessions
 
-dash.register_page(__name__, path="/admin", name="Quản trị", name_en="Admin", order=9, nav=True,
+dash.register_page(__name__, path="/admin", **nav_names("admin"), order=9, nav=True,
                    title=tab_title("title.admin"), access=ADMIN)
 
 USERS = "admin-users"

@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from components import ids
 from components.banners import error_banner
 from components.grid import COUNT, TEXT_KIND, GridColumn, data_grid
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.alerts import list_rules
 from data_access.db import DatabaseUnavailable
 from data_access.places import list_cities
@@ -28,7 +28,7 @@ from loaders.apply import ImportRejected
 from security.policy import ADMIN, access
 from security.session import current_identity
 
-dash.register_page(__name__, path="/admin/alert-rules", name="Quy tắc cảnh báo", name_en="Alert rules", order=14,
+dash.register_page(__name__, path="/admin/alert-rules", **nav_names("admin_alert_rules"), order=14,
                    nav=False, title=tab_title("title.alert_rules"), access=ADMIN)
 
 GENERAL = ("name", "kind", "city", "severity", "enabled")

@@ -11,7 +11,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from components import ids
 from components.banners import error_banner
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from data_access.calendar import calendar_overrides
 from data_access.db import DatabaseUnavailable
 from domain.city_time import city_today
@@ -22,7 +22,7 @@ from loaders.calendar import record_day
 from security.policy import ADMIN, access
 from security.session import current_identity
 
-dash.register_page(__name__, path="/admin/calendar", name="Lịch làm việc", name_en="Working calendar", order=11,
+dash.register_page(__name__, path="/admin/calendar", **nav_names("admin_calendar"), order=11,
                    nav=False, title=tab_title("title.calendar"), access=ADMIN)
 
 

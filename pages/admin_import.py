@@ -30,7 +30,7 @@ import settings
 from components import ids, jobs
 from components.banners import error_banner
 from components.grid import COUNT, DECIMAL, TEXT_KIND, GridColumn, data_grid
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.places import get_city
 from domain.formatting import format_number
@@ -47,7 +47,7 @@ from security import job_tickets
 from security.policy import ADMIN, access
 from security.session import current_identity
 
-dash.register_page(__name__, path="/admin/import", name="Nhập dữ liệu", name_en="Import", order=10, nav=True,
+dash.register_page(__name__, path="/admin/import", **nav_names("admin_import"), order=10, nav=True,
                    title=tab_title("title.import"), access=ADMIN)
 
 LEVELS = ("auto", "province", "district", "ward")

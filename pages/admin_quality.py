@@ -13,7 +13,7 @@ from components import ids
 from components.banners import error_banner
 from components.export import table_export
 from components.grid import data_grid, frame_columns
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from data_access import coverage as quality
 from data_access.db import DatabaseUnavailable
 from domain.formatting import format_datetime, format_number
@@ -21,7 +21,7 @@ from domain.i18n import TEXT, normalise_lang, t
 from security.policy import ADMIN, access
 from security.session import audit_current_user
 
-dash.register_page(__name__, path="/admin/quality", name="Chất lượng dữ liệu", name_en="Data quality", order=12,
+dash.register_page(__name__, path="/admin/quality", **nav_names("admin_quality"), order=12,
                    nav=False, title=tab_title("title.quality"), access=ADMIN)
 
 TABLES = ("by_ward", "no_ward", "stale", "duplicates")

@@ -11,7 +11,7 @@ from flask import request
 
 from components import ids
 from components.banners import error_banner
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from data_access.db import DatabaseUnavailable
 from domain.formatting import format_datetime, format_number
 from domain.i18n import normalise_lang, t
@@ -19,7 +19,7 @@ from security.api_tokens import MAX_EXPIRY_DAYS, TokenError, create, list_tokens
 from security.policy import ADMIN, TOKEN_SCOPES, access
 from security.session import current_identity
 
-dash.register_page(__name__, path="/admin/tokens", name="Mã truy cập API", name_en="API tokens", order=13,
+dash.register_page(__name__, path="/admin/tokens", **nav_names("admin_tokens"), order=13,
                    nav=False, title=tab_title("title.tokens"), access=ADMIN)
 
 COLUMNS = ("name", "scopes", "status", "created", "by", "expires", "last_used", "uses", "")

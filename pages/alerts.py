@@ -21,7 +21,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.alerts import alerts_for
 from data_access.db import DatabaseUnavailable
 from domain import alerts as rules
@@ -32,7 +32,7 @@ from domain.incidents import SEVERITIES
 from loaders.alerts import AlertDenied, AlertError, acknowledge, snooze
 from security.session import current_identity
 
-dash.register_page(__name__, path="/alerts", name="Cảnh báo", name_en="Alerts", order=2, nav=True,
+dash.register_page(__name__, path="/alerts", **nav_names("alerts"), order=2, nav=True,
                    title=tab_title("title.alerts"))
 
 SNOOZE_HOURS = (1, 4, 24)

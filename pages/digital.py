@@ -17,7 +17,7 @@ from components.period_controls import (
     read_query,
     register_period_callbacks,
 )
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import city_targets, compute_kpis, documents_by_unit, kpi_sources
 from domain import periods
@@ -27,7 +27,7 @@ from domain.indicators import BY_CODE
 from security.session import audit_current_user
 from serving.response_cache import cache_response
 
-dash.register_page(__name__, path="/digital", name="Chuyển đổi số", name_en="Digital", order=3, nav=True,
+dash.register_page(__name__, path="/digital", **nav_names("digital"), order=3, nav=True,
                    period="any", title=tab_title("title.digital"))
 
 PERIOD_IDS = ids.period_ids("digital")

@@ -34,7 +34,7 @@ import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
 from components.map_state import WARDS, browser_config, metric_names, parse_map_state, visible_layers
-from components.shell import language_switched_in_place, request_city, request_lang, tab_title
+from components.shell import language_switched_in_place, nav_names, request_city, request_lang, tab_title
 from components.ward_map import CLASS_COLOURS, NO_DATA_COLOUR, choropleth_by_metric
 from data_access.db import DatabaseUnavailable
 from data_access.map_layers import metric_values, ward_metrics, ward_period
@@ -48,7 +48,7 @@ from geo.schematic import geojson_bounds
 from security.policy import ANONYMOUS
 from security.session import current_identity
 
-dash.register_page(__name__, path="/map", name="Bản đồ", name_en="Map", order=1, nav=True,
+dash.register_page(__name__, path="/map", **nav_names("map"), order=1, nav=True,
                    title=tab_title("title.map"))
 
 

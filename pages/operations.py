@@ -29,7 +29,7 @@ from components.ops_panels import (
     incidents_panel,
     reports_panel,
 )
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from components.ward_map import zoom_for_area
 from data_access import cache
 from data_access import operations as ops
@@ -40,7 +40,7 @@ from domain.formatting import format_datetime, format_time
 from domain.i18n import normalise_lang, t
 from domain.incidents import URGENT_SEVERITIES, sla_hours
 
-dash.register_page(__name__, path="/operations", name="Điều hành", name_en="Operations", order=1, nav=True,
+dash.register_page(__name__, path="/operations", **nav_names("operations"), order=1, nav=True,
                    title=tab_title("title.operations"))
 
 PANELS = ("incidents", "reports", "cameras", "access_points", "environment")

@@ -15,7 +15,7 @@ from components.chart_panel import make_chart_panel
 from components.charts import bar_chart, line_chart
 from components.kpi_card import make_kpi_card, next_target
 from components.period_controls import RESTORED_JS, read_query, remember_year, url_marker
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from components.ward_map import choropleth_geojson, legend, make_ward_map, zoom_for_area
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import city_targets, compute_kpis, data_as_of, kpi_sources, yearly_series
@@ -29,7 +29,7 @@ from domain.i18n import dropdown_labels, name_of, normalise_lang, t
 from domain.indicators import BY_CODE, PILLARS
 from serving.response_cache import cache_response
 
-dash.register_page(__name__, path="/", name="Tổng quan", name_en="Overview", order=0, nav=True,
+dash.register_page(__name__, path="/", **nav_names("overview"), order=0, nav=True,
                    period="any", title=tab_title("title.overview"))
 PAGE = "overview"
 

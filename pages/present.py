@@ -44,7 +44,7 @@ from components.period_controls import (
     url_marker,
 )
 from components.plain_table import PlainTable
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.deck_data import deck_data
 from data_access.decks import get_deck, list_decks
@@ -58,7 +58,7 @@ from security import job_tickets
 from security.accounts import audit
 from security.session import current_identity
 
-dash.register_page(__name__, path="/present", name="Trình chiếu", name_en="Present", order=5, nav=True,
+dash.register_page(__name__, path="/present", **nav_names("present"), order=5, nav=True,
                    period="single", title=tab_title("title.present"))
 PAGE = "present"
 

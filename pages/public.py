@@ -30,7 +30,7 @@ from components.chart_style import apply_style
 from components.clock import city_clock
 from components.display import parse_every
 from components.kpi_card import status_label
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from components.ward_map import zoom_for_area
 from data_access.db import DatabaseUnavailable
 from data_access.places import get_city
@@ -52,7 +52,7 @@ from domain.indicators import BY_CODE
 from security.policy import PUBLIC, access
 from serving.response_cache import cache_response
 
-dash.register_page(__name__, path="/public", name="Công khai", name_en="Public", order=90, nav=False,
+dash.register_page(__name__, path="/public", **nav_names("public"), order=90, nav=False,
                    access=PUBLIC, title=tab_title("title.public"))
 
 ROTATE_DEFAULT = 15

@@ -37,7 +37,7 @@ from components.period_controls import (
     read_query,
     register_period_callbacks,
 )
-from components.shell import request_city, request_lang, tab_title
+from components.shell import nav_names, request_city, request_lang, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import (
     compute_kpis,
@@ -55,7 +55,7 @@ from domain.indicators import BY_CODE
 from security.session import audit_current_user
 from serving.response_cache import cache_response
 
-dash.register_page(__name__, path="/services", name="Dịch vụ công", name_en="Public services", order=2,
+dash.register_page(__name__, path="/services", **nav_names("services"), order=2,
                    nav=True, period="any", title=tab_title("title.services"))
 
 PERIOD_IDS = ids.period_ids("services")

@@ -12,7 +12,7 @@ from components import ids
 from components.banners import error_banner
 from components.chart_style import TARGET_COLOUR, apply_style, variant_for
 from components.kpi_card import status_label
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.targets import target_rows
 from domain.city_time import utc_now
@@ -21,7 +21,7 @@ from domain.formulas import AT_RISK_MARGIN
 from domain.i18n import name_of, normalise_lang, source_label, t
 from domain.indicators import PILLARS
 
-dash.register_page(__name__, path="/targets", name="Mục tiêu", name_en="Targets", order=4, nav=True,
+dash.register_page(__name__, path="/targets", **nav_names("targets"), order=4, nav=True,
                    title=tab_title("title.targets"))
 
 

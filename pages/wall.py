@@ -11,10 +11,10 @@ from dash import html
 
 from components import ids
 from components.display import EVERY_MAX, EVERY_MIN, parse_playlist, view_paths
-from components.shell import request_lang, tab_title
+from components.shell import nav_names, request_lang, tab_title
 from domain.i18n import t
 
-dash.register_page(__name__, path="/wall", name="Màn hình tường", name_en="Wall", order=91, nav=False,
+dash.register_page(__name__, path="/wall", **nav_names("wall"), order=91, nav=False,
                    title=tab_title("title.wall"))
 
 

@@ -22,7 +22,7 @@ from components.banners import error_banner
 from components.chart_style import COLORWAY
 from components.charts import style_figure
 from components.grid import MOMENT, TEXT_KIND, GridColumn, data_grid
-from components.shell import tab_title
+from components.shell import nav_names, tab_title
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import compute_kpis
 from data_access.lineage import predecessors
@@ -36,7 +36,7 @@ from domain.i18n import name_of, normalise_lang, t
 from domain.indicators import BY_CODE
 from geo.schematic import geojson_bounds
 
-dash.register_page(__name__, path_template="/ward/<gso_code>", name="Phường, xã", name_en="Ward",
+dash.register_page(__name__, path_template="/ward/<gso_code>", **nav_names("ward"),
                    title=tab_title("title.ward"))
 
 COMPARED = ("camera.security_total", "wifi.access_points", "camera.key_locations_security_rate",

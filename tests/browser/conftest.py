@@ -14,14 +14,19 @@ from tests.conftest import in_ci
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-def pytest_configure(config):
-    """Under pytest-xdist each worker starts its Dash servers on ports of its own (dash.testing
-    counts up from one fixed port in every process)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker.startswith("gw"):
-        from dash.testing.application_runners import BaseDashRunner
+# Below the kernel's ephemeral ports (32768-60999), which dash.testing's own start (58050) is in:
+# there a port may already be taken by an outgoing connection or chromedriver, and a server fails
+# to start.
+FIRST_PORT = 21050
 
-        BaseDashRunner._next_port += 1000 * int(worker[2:])
+
+def pytest_configure(config):
+    """Each pytest-xdist worker starts its Dash servers on ports of its own (dash.testing counts up
+    from one fixed port in every process)."""
+    from dash.testing.application_runners import BaseDashRunner
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    BaseDashRunner._next_port = FIRST_PORT + (1000 * int(worker[2:]) if worker.startswith("gw") else 0)
 
 
 def pytest_setup_options():

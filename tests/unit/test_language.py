@@ -481,3 +481,25 @@ def test_every_page_names_itself_in_the_browser_tab_in_the_language_chosen(clien
     assert len({next(iter(found)) for found in titles.values()}) == len(titles)  # each page its own
     left = vietnamese_left if lang == "en" else english_left
     assert left([next(iter(found)) for found in titles.values()], shown_names) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_menu_names_every_page_from_the_catalog_in_the_language_chosen(client, shown_names, lang):
+    """The menu's entries, as the shell draws them for an admin (who sees every page), are the
+    pages' `nav.` catalog names in the language chosen, each page its own."""
+    import dash
+    from flask import g
+
+    from app import server
+    from components.shell import nav_links
+    from domain.i18n import LANGS, TEXT
+    from security.session import Identity
+
+    names = {key: text[LANGS.index(lang)] for key, text in TEXT.items() if key.startswith("nav.")}
+    with server.test_request_context("/"):
+        g.identity = Identity("t-admin", "admin")
+        labels = [link["label"] for link in nav_links(lang, {})]
+    assert len(labels) == sum(bool(page.get("nav")) for page in dash.page_registry.values())
+    assert labels and set(labels) <= set(names.values()) and len(set(labels)) == len(labels)
+    left = vietnamese_left if lang == "en" else english_left
+    assert left(labels, shown_names) == []
