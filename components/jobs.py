@@ -184,8 +184,8 @@ def start_launcher() -> None:
 
 
 def in_job_process() -> None:
-    """First thing a job does: a forked process must not use the connections of its parent (the
-    launcher runs it before every job; a job calls it too, for a manager that forks it itself)."""
+    """First thing a job does (the launcher runs it before every job): a forked process must not
+    use the database connections of its parent."""
     db.forget_engines_after_fork()
 
 

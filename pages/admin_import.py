@@ -321,7 +321,6 @@ def _import_job(name: str, report_id: str, run_id: str, upload_id: str, dry_id: 
               progress=[Output(progress, "children")])
     @access(ADMIN)
     def run(set_progress, ticket, *values):
-        jobs.in_job_process()
         return import_job(name, ticket, dash.get_app().server.secret_key, work, *values, set_progress=set_progress)
 
 

@@ -293,7 +293,6 @@ def request_export(pdf_clicks, png_clicks, name: str | None, period_key: str, ke
                     Output(ids.PRESENT_PROGRESS_TEXT, "children")])
 def run_export(set_progress, ticket):
     """The export job, in its own process: the file, with progress per slide, cut at JOB_TIME_LIMIT_S."""
-    jobs.in_job_process()
     spec = job_tickets.redeem(ticket, dash.get_app().server.secret_key)
     if spec is None:
         return dash.no_update, html.Div(t("deck.bad_ticket", None), className="notice")

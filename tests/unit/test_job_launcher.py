@@ -24,6 +24,12 @@ def _write_setting(path: str, name: str) -> None:
     Path(path).write_text(os.environ.get(name, "(unset)"))
 
 
+def _count_engines(path: str) -> None:
+    from data_access import db
+
+    Path(path).write_text(str(len(db._engines)))
+
+
 def _wait_for(path: Path, seconds: float = 15) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -35,7 +41,7 @@ def _wait_for(path: Path, seconds: float = 15) -> str:
 
 @pytest.fixture
 def launcher():
-    started = jobs.JobLauncher({"take": _take_the_lock, "setting": _write_setting})
+    started = jobs.JobLauncher({"take": _take_the_lock, "setting": _write_setting, "engines": _count_engines})
     started.ensure_started()
     yield started
     started.stop()
@@ -55,6 +61,24 @@ def test_a_job_reads_the_callers_environment_of_the_moment_it_is_asked(launcher,
     monkeypatch.setenv("IOC_TEST_JOB_SETTING", "after the launcher was forked")
     launcher.start("setting", str(tmp_path / "env.txt"), "IOC_TEST_JOB_SETTING")
     assert _wait_for(tmp_path / "env.txt") == "after the launcher was forked"
+
+
+def test_a_job_starts_without_the_database_engines_of_the_process_that_forked_it(tmp_path, monkeypatch):
+    """A pooled connection shared across a fork is used by two processes at once; the job opens its own."""
+    from data_access import db
+
+    monkeypatch.setenv("IOC_DATABASE_URL", f"sqlite:///{tmp_path / 'ioc.sqlite'}")
+    db.reset_engines()
+    db.get_engine("ioc", writable=True)
+    launcher = jobs.JobLauncher({"engines": _count_engines})
+    launcher.ensure_started()
+    try:
+        launcher.start("engines", str(tmp_path / "engines.txt"))
+        assert _wait_for(tmp_path / "engines.txt") == "0"
+        assert len(db._engines) == 1
+    finally:
+        launcher.stop()
+        db.reset_engines()
 
 
 def test_a_dead_launcher_is_replaced_and_the_job_still_runs(launcher, tmp_path):
