@@ -52,7 +52,7 @@ class JobLauncher:
 
     def ensure_started(self) -> None:
         with self._lock:
-            if self._conn is None or self._pid is None or not _alive(self._pid):
+            if not self._running():
                 self._fork_launcher()
 
     def start(self, name: str, *args) -> int:
@@ -61,7 +61,7 @@ class JobLauncher:
         request = (name, args, dict(os.environ))
         with self._lock:
             for attempt in (1, 2):
-                if self._conn is None or self._pid is None or not _alive(self._pid):
+                if not self._running():
                     self._fork_launcher()
                 try:
                     self._conn.send(request)
@@ -82,6 +82,9 @@ class JobLauncher:
         """End the launcher (jobs it started run on)."""
         with self._lock:
             self._replace()
+
+    def _running(self) -> bool:
+        return self._conn is not None and self._pid is not None and _alive(self._pid)
 
     def _replace(self) -> None:
         if self._conn is not None:
