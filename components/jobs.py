@@ -26,9 +26,9 @@ import settings
 from data_access import db
 
 # Signals a serving process may have taken over (gunicorn's master and workers); a launcher and
-# its jobs answer them the ordinary way.
-_RESET_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGWINCH",
-                  "SIGTTIN", "SIGTTOU", "SIGALRM")
+# its jobs answer them the ordinary way. SIGINT and SIGCHLD are set by `_serve` itself.
+_RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGTTIN", "SIGTTOU",
+                  "SIGALRM")
 
 
 class JobLauncher:
