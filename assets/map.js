@@ -238,12 +238,21 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         wardHover: function () { return {weight: 3, color: "#f59e0b"}; },
 
         /* The ward's name and its value of the metric drawn (dash-leaflet draws the wards again,
-           and so calls this again, when the hideout changes). */
+           and so calls this again, when the hideout changes). On /map the value is written when
+           the tooltip opens, in the number format of the page's config: a language switch sends a
+           new config, not the wards. The overview's wards carry their tooltip written. */
         wardTooltip: function (feature, layer, context) {
             const p = feature.properties || {};
             const metric = context && context.hideout ? context.hideout.metric : null;
-            const text = (p.tooltips && p.tooltips[metric]) || p.tooltip;
-            if (text) { layer.bindTooltip(escapeHtml(text)); }
+            if (p.values) {
+                layer.bindTooltip(function () {
+                    const format = config().number;
+                    const value = format ? formatNumber(p.values[metric], 1, format) : "";
+                    return escapeHtml(p.name + ": " + value);
+                });
+            } else if (p.tooltip) {
+                layer.bindTooltip(escapeHtml(p.tooltip));
+            }
         },
 
         /* Clientside callbacks of the ward layer: a click chooses the ward; metric, ward layer and

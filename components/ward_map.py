@@ -47,18 +47,18 @@ def choropleth_geojson(collection: dict, metric: dict[str, float | None], lang: 
     return {"type": "FeatureCollection", "features": features, "breaks": breaks}
 
 
-def choropleth_by_metric(collection: dict, values: dict[str, dict[str, float | None]],
-                         lang: str) -> tuple[dict, dict[str, list[float]]]:
-    """The ward features with a `fills` and a `tooltips` entry for every metric, and each metric's
-    class breaks: sent once per city, so the browser switches metric without asking the server."""
+def choropleth_by_metric(collection: dict, values: dict[str, dict[str, float | None]]) -> tuple[dict, dict[str, list[float]]]:
+    """The ward features with a `fills` and a `values` entry for every metric, and each metric's
+    class breaks: sent once per city, so the browser switches metric without asking the server. No
+    words: the browser writes a ward's tooltip (its name and value) in the page's language
+    (assets/map.js `wardTooltip`), so a language switch does not send the wards again."""
     breaks = {name: class_breaks(list(by_ward.values())) for name, by_ward in values.items()}
     features = []
     for feature in collection["features"]:
-        code, name = feature["properties"]["gso_code"], feature["properties"]["name"]
+        code = feature["properties"]["gso_code"]
         fills = {metric: colour_for(by_ward.get(code), breaks[metric]) for metric, by_ward in values.items()}
-        tooltips = {metric: f"{name}: {format_number(by_ward.get(code), lang, 1)}"
-                    for metric, by_ward in values.items()}
-        features.append(dict(feature, properties=dict(feature["properties"], fills=fills, tooltips=tooltips)))
+        shown = {metric: by_ward.get(code) for metric, by_ward in values.items()}
+        features.append(dict(feature, properties=dict(feature["properties"], fills=fills, values=shown)))
     return {"type": "FeatureCollection", "features": features}, breaks
 
 

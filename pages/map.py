@@ -18,8 +18,9 @@ metric and the ward layer through the choropleth's `hideout`, the legend, the
 point layers, their filters and counts, the address bar. A language switch keeps the
 page mounted (components/shell.py `language_switched_in_place`: mounting it again
 re-indexed every point layer) and `translate` sends again every prop the layout wrote
-words into (`control_texts`, and the city's map and side panel); the map's callbacks
-read the language the page's texts are in (`ids.MAP_LANG`), not the switch."""
+words into (`control_texts`, the city's map config and side panel; not the wards, which
+carry numbers and no words); the map's callbacks read the language the page's texts are
+in (`ids.MAP_LANG`), not the switch."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -164,15 +165,16 @@ def layout(**query) -> html.Div:
 
 @callback(
     *[Output(component, prop) for component, prop in TRANSLATED_CONTROLS],
-    Output(ids.MAP_NOTICE, "children"), Output(ids.MAP_CONFIG, "data"), Output(ids.MAP_WARDS, "data"),
+    Output(ids.MAP_NOTICE, "children"), Output(ids.MAP_CONFIG, "data"),
     Output(ids.MAP_SIDE, "children"), Output(ids.MAP_LANG, "data"),
     Input(ids.LANG_SELECT, "value"), State(ids.MAP_LANG, "data"), State(ids.MAP_CONFIG, "data"),
     State(ids.MAP_WARD, "value"), State(ids.MAP_NOTICES, "data"), prevent_initial_call=True,
 )
 def translate(lang: str, drawn: str | None, config: dict | None, ward: str | None, notices):
     """The page in another language, kept mounted: the controls' words, the ignored-values notice, the
-    city's map (its legend, counts, popups and ward tooltips are in the language of its config) and the
-    side panel. Nothing when the page is already in that language (an address's `lang=` at opening)."""
+    city's map config (its legend, counts, popups and ward tooltips are in the config's language; the
+    wards themselves carry no words and are not sent again) and the side panel. Nothing when the page
+    is already in that language (an address's `lang=` at opening)."""
     lang = normalise_lang(lang)
     if lang == drawn:
         raise PreventUpdate
@@ -182,11 +184,11 @@ def translate(lang: str, drawn: str | None, config: dict | None, ward: str | Non
     kept = dash.no_update
     try:
         city = city if city and get_city(city) else request_city()
-        config, wards, _ = city_map(city, lang)
+        config, _wards, _ = city_map(city, lang)
         side, _viewport = ward_panel(ward if isinstance(ward, str) else None, city, lang)
     except DatabaseUnavailable as exc:
-        config, wards, side = kept, kept, error_banner(str(exc))
-    return (*(texts[key] for key in TRANSLATED_CONTROLS), ignored_notice(notices, lang), config, wards, side, lang)
+        config, side = kept, error_banner(str(exc))
+    return (*(texts[key] for key in TRANSLATED_CONTROLS), ignored_notice(notices, lang), config, side, lang)
 
 
 # The view jumps to the chosen ward or city: a flight kept the page moving 0.3 s after the answer,
@@ -210,13 +212,12 @@ def ward_hideout(metric: str, layers: list[str], ward: str | None) -> dict:
 def city_map(city: str, lang: str) -> tuple[dict, dict, list[dict]]:
     """Everything the browser needs to draw the city's map until the city or the language changes:
     the registry JSON with the city's ward names, every metric's label and class breaks, and the
-    wards with every metric's colour and tooltip (nothing is asked again for a metric or a filter);
+    wards with every metric's colour and value (nothing is asked again for a metric or a filter);
     and the ward search's options. DatabaseUnavailable when the city cannot be read."""
     collection = wards_geojson(city)
     metrics = ward_metrics(city)
     options = _ward_options(city)
-    data, breaks = choropleth_by_metric(collection, {name: metric_values(metrics, name) for name in metric_names()},
-                                        lang)
+    data, breaks = choropleth_by_metric(collection, {name: metric_values(metrics, name) for name in metric_names()})
     config = browser_config(lang, _visible_layers())
     config.update(city=city, ward_names={o["value"]: o["label"] for o in options}, wards={
         "metrics": {name: {"label": t(f"map.metric.{name}", lang), "breaks": breaks[name]} for name in metric_names()},

@@ -400,8 +400,12 @@ def test_a_language_switch_translates_the_map_in_place(dash_duo, app):
     dash_duo.wait_for_text_to_equal("#map-count-security",
                                     f"{t('map.layer.security', 'vi')}: {format_number(total, 'vi')}", timeout=20)
     assert wait_for_count(dash_duo, total) == total
+    ward_data = ("const state = window.store.getState(); let node = state.layout;"
+                 f"state.paths.strs[{ids.MAP_WARDS!r}].forEach(function (key) {{ node = node[key]; }});"
+                 "return node.props.data;")
     dash_duo.driver.execute_script("window.__kept = document.querySelector('.big-map');"
-                                   f"window.__data = (function () {{ {CAMERA_LAYER_PROPS} }})().data;")
+                                   f"window.__data = (function () {{ {CAMERA_LAYER_PROPS} }})().data;"
+                                   f"window.__wards = (function () {{ {ward_data} }})();")
     requests = posts_during(dash_duo, click(dash_duo, f"#{ids.LANG_SELECT} input[value='en']"))
 
     dash_duo.wait_for_text_to_equal("#map-count-security",
@@ -417,7 +421,17 @@ def test_a_language_switch_translates_the_map_in_place(dash_duo, app):
     assert titles and all(title.endswith(t("map.cluster_down", "en")) for title in titles), titles
     assert dash_duo.driver.execute_script("return document.querySelector('.big-map') === window.__kept")
     assert dash_duo.driver.execute_script(f"return (function () {{ {CAMERA_LAYER_PROPS} }})().data === window.__data")
+    assert dash_duo.driver.execute_script(f"return (function () {{ {ward_data} }})() === window.__wards")
     assert drawn_count(dash_duo) == total
     assert wait_until(dash_duo, lambda: dash_duo.driver.title == t("title.map", "en")), dash_duo.driver.title
+    # A ward's tooltip, bound before the switch, reads in the English number format.
+    shown = dash_duo.driver.execute_script(
+        "const path = document.querySelectorAll('.big-map path.leaflet-interactive')[0];"
+        "path.dispatchEvent(new MouseEvent('mouseover', {bubbles: true, view: window}));"
+        "const tip = document.querySelector('.big-map .leaflet-tooltip'); return tip && tip.textContent;")
+    metric = dash_duo.find_element(f"#{ids.MAP_METRIC} input:checked").get_attribute("value")
+    wards = dash_duo.driver.execute_script("return window.__wards.features.map(f => f.properties);")
+    expected = {f"{w['name']}: {format_number(w['values'][metric], 'en', 1)}" for w in wards}
+    assert shown in expected, (shown, sorted(expected)[:3])
     assert requests <= 3  # the router (keeping the page), the shell's texts, the map's texts
     assert dash_duo.get_logs() == []

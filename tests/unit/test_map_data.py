@@ -105,22 +105,47 @@ COLLECTION = {"type": "FeatureCollection", "features": [
 BY_METRIC = {"density": {"1": 0.5, "2": 1234.56, "3": None}, "rate": {"1": 10.0, "2": 20.0, "3": 30.0}}
 
 
-@pytest.mark.parametrize("lang, tooltip", [("vi", "Xã Hai: 1.234,6"), ("en", "Xã Hai: 1,234.6")])
-def test_every_metric_travels_with_the_wards_as_one_metric_would(lang, tooltip):
-    """The map sends each ward's colour of every metric at once; each is the colour (and tooltip)
+def test_every_metric_travels_with_the_wards_as_one_metric_would():
+    """The map sends each ward's colour and value of every metric at once; each colour is the one
     the one-metric choropleth gives, and a ward without data stays grey, not the lowest class."""
-    data, breaks = choropleth_by_metric(COLLECTION, BY_METRIC, lang)
+    data, breaks = choropleth_by_metric(COLLECTION, BY_METRIC)
     assert breaks == {name: class_breaks(list(values.values())) for name, values in BY_METRIC.items()}
     for name, values in BY_METRIC.items():
-        single = choropleth_geojson(COLLECTION, values, lang)
+        single = choropleth_geojson(COLLECTION, values, "vi")
         assert [f["properties"]["fills"][name] for f in data["features"]] == \
             [f["properties"]["fill"] for f in single["features"]]
-        assert [f["properties"]["tooltips"][name] for f in data["features"]] == \
-            [f["properties"]["tooltip"] for f in single["features"]]
+        assert [f["properties"]["values"][name] for f in data["features"]] == \
+            [values[f["properties"]["gso_code"]] for f in COLLECTION["features"]]
     assert data["features"][2]["properties"]["fills"]["density"] == NO_DATA_COLOUR
-    assert data["features"][1]["properties"]["tooltips"]["density"] == tooltip
     assert data["features"][0]["geometry"] == SQUARE and COLLECTION["features"][0]["properties"] == \
         {"gso_code": "1", "name": "Phường Một"}, "the wards' own collection is left as it was"
+
+
+@pytest.mark.parametrize("bound_in, read_in", [("vi", "vi"), ("vi", "en"), ("en", "vi")])
+def test_a_ward_tooltip_is_written_in_the_browser_as_the_server_writes_numbers(bound_in, read_in):
+    """assets/map.js writes a ward's tooltip (name: value) when it opens, in the number format of the
+    page's config of that moment: the server's format_number in that language, also for a tooltip
+    bound before a language switch (which sends a config, not the wards)."""
+    from pathlib import Path
+
+    from components.map_state import browser_config
+    from domain.formatting import format_number
+    from tests.clientside import run_script
+
+    data, _ = choropleth_by_metric(COLLECTION, BY_METRIC)
+    script = (Path(__file__).resolve().parents[2] / "assets" / "map.js").read_text(encoding="utf-8")
+    program = ("(function (features, bound, read) { " + script + ";"
+               " window.iocMap.config = {layers: {}, number: bound};"
+               " const contents = features.map(function (feature) { let content = null;"
+               "  window.iocMap.wardTooltip(feature, {bindTooltip: function (c) { content = c; }},"
+               "                            {hideout: {metric: 'density'}});"
+               "  return content; });"
+               " window.iocMap.config = {layers: {}, number: read};"
+               " return contents.map(function (c) { return typeof c === 'function' ? c() : c; }); })")
+    written = run_script(program, data["features"], browser_config(bound_in, ())["number"],
+                         browser_config(read_in, ())["number"])
+    assert written == [f"{f['properties']['name']}: {format_number(BY_METRIC['density'][f['properties']['gso_code']], read_in, 1)}"
+                       for f in COLLECTION["features"]]
 
 
 @pytest.mark.parametrize("query, name", [("ham rong", "Phường Hàm Rồng"), ("dong tho", "Phường Đông Thọ"),
