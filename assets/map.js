@@ -92,32 +92,26 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         return sign + whole + (places ? format.decimal + digits[1] : "");
     }
 
-    /* A Dash component as a clientside callback returns it. */
-    function html(type, props, children) {
-        return {type: type, namespace: "dash_html_components",
-                props: Object.assign({children: children === undefined ? null : children}, props || {})};
-    }
-
+    /* The legend's class rows of `metric`: each range in the config's number format. */
     function legendRows(cfg, metric) {
         const wards = cfg.wards || {metrics: {}, colours: []};
         const spec = wards.metrics[metric] || {label: "", breaks: []};
-        const rows = [html("Div", {className: "legend-unit"}, spec.label)];
         let lower = 0;
-        spec.breaks.forEach(function (upper, i) {
-            rows.push(html("Div", {}, [html("Span", {className: "swatch", style: {background: wards.colours[i]}}),
-                                       formatNumber(lower, 1, cfg.number) + cfg.number.range +
-                                       formatNumber(upper, 1, cfg.number)]));
+        return spec.breaks.map(function (upper, i) {
+            const row = {colour: wards.colours[i], text: formatNumber(lower, 1, cfg.number) + cfg.number.range +
+                                                         formatNumber(upper, 1, cfg.number)};
             lower = upper;
+            return row;
         });
-        return rows;
     }
 
+    /* The counts' props (components/map_key.MapCounts): the layers that show points. */
     function countsBlock(cfg, counts) {
         const rows = Object.keys(counts).filter(function (layer) { return counts[layer]; }).map(function (layer) {
-            return html("Div", {id: "map-count-" + layer},
-                        layerConfig(layer).label + ": " + formatNumber(counts[layer], 0, cfg.number));
+            return {id: "map-count-" + layer,
+                    text: layerConfig(layer).label + ": " + formatNumber(counts[layer], 0, cfg.number)};
         });
-        return [html("Div", {}, cfg.text.shown + ":")].concat(rows);
+        return {heading: cfg.text.shown + ":", rows: rows};
     }
 
     /* City time from UTC minutes and the city's offset the server hands over (never the
@@ -265,22 +259,17 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             return {metric: metric, wards: (layers || []).indexOf("wards") >= 0, selected: ward || null};
         },
 
-        /* Clientside callback: the legend of the chosen metric (class ranges from the city's breaks),
-           no data, the points' colours; the schematic note while the wards are a sketch. */
+        /* Clientside callback: the legend's props (components/map_key.MapLegend) for the chosen metric
+           (class ranges from the city's breaks), no data, the points' colours; the schematic note
+           while the wards are a sketch. */
         drawLegend: function (mapConfig, metric) {
             if (!mapConfig || !mapConfig.wards) { return null; }
             const wards = mapConfig.wards;
-            return [
-                wards.schematic ? html("Small", {className: "schematic-note"}, mapConfig.text.schematic) : null,
-                html("Div", {className: "map-legend"}, legendRows(mapConfig, metric)),
-                html("Div", {className: "legend-row"}, [html("Span", {className: "swatch",
-                                                                       style: {background: wards.no_data}}),
-                                                        mapConfig.text.no_data]),
-                html("Div", {className: "point-legend"}, mapConfig.legend.map(function (entry) {
-                    return html("Div", {className: "legend-row"},
-                                [html("Span", {className: "dot", style: {background: entry.colour}}), entry.label]);
-                })),
-            ];
+            const spec = wards.metrics[metric] || {label: ""};
+            return {note: wards.schematic ? mapConfig.text.schematic : null, unit: spec.label,
+                    rows: legendRows(mapConfig, metric),
+                    no_data: {colour: wards.no_data, text: mapConfig.text.no_data},
+                    points: mapConfig.legend.map(function (entry) { return {colour: entry.colour, label: entry.label}; })};
         },
 
         /* Popups are built when opened, not for all 20,000 points up front. */

@@ -34,6 +34,7 @@ from flask import has_request_context
 import settings
 from components import ids
 from components.banners import error_banner, ignored_notice
+from components.map_key import MapCounts, MapLegend
 from components.map_state import WARDS, browser_config, metric_names, parse_map_state, visible_layers
 from components.shell import language_switched_in_place, nav_names, request_city, request_lang, tab_title
 from components.ward_map import CLASS_COLOURS, NO_DATA_COLOUR, choropleth_by_metric
@@ -140,7 +141,7 @@ def layout(**query) -> html.Div:
         *[section(item.name, dcc.Checklist(id=filter_id(item.name), value=getattr(state, item.name),
                                            options=texts[(filter_id(item.name), "options")]))
           for item in registry.FILTERS],
-        html.Div(id=ids.MAP_COUNTS, className="map-counts"),
+        MapCounts(id=ids.MAP_COUNTS, className="map-counts"),
     ], className="panel map-controls")
     return html.Div([
         html.H1(texts[(ids.MAP_TITLE, "children")], id=ids.MAP_TITLE, className="page-title"),
@@ -154,7 +155,7 @@ def layout(**query) -> html.Div:
                              *[_point_layer(layer) for layer in layers]],
                             id=ids.MAP, attributionControl=bool(tile_url), className="big-map", trackViewport=False,
                             **_first_view(viewport)), className="panel"),
-            html.Div([html.Div(side, id=ids.MAP_SIDE), html.Div(id=ids.MAP_LEGEND)], className="panel map-side"),
+            html.Div([html.Div(side, id=ids.MAP_SIDE), MapLegend(id=ids.MAP_LEGEND)], className="panel map-side"),
         ], className="map-page"),
         dcc.Store(id=ids.MAP_CONFIG, data=config), dcc.Store(id=ids.MAP_LANG, data=lang),
         dcc.Store(id=ids.MAP_NOTICES, data=notices),
@@ -269,7 +270,7 @@ clientside_callback("window.iocMap.clickedWard", Output(ids.MAP_WARD, "value"), 
 clientside_callback("window.iocMap.wardHideout", Output(ids.MAP_WARDS, "hideout"), Input(ids.MAP_METRIC, "value"),
                     Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), prevent_initial_call=True)
 
-clientside_callback("window.iocMap.drawLegend", Output(ids.MAP_LEGEND, "children"), Input(ids.MAP_CONFIG, "data"),
+clientside_callback("window.iocMap.drawLegend", Output(ids.MAP_LEGEND, "legend"), Input(ids.MAP_CONFIG, "data"),
                     Input(ids.MAP_METRIC, "value"))
 
 
@@ -316,7 +317,7 @@ POINT_LAYERS = {"type": ids.MAP_POINT_LAYER, "layer": ALL}
 clientside_callback(
     "window.iocMap.updateLayers",
     Output(POINT_LAYERS, "data"), Output(POINT_LAYERS, "superClusterOptions"), Output(POINT_LAYERS, "hideout"),
-    Output(ids.MAP_COUNTS, "children"),
+    Output(ids.MAP_COUNTS, "counts"),
     Input(ids.MAP_CONFIG, "data"), Input(ids.MAP_LAYERS, "value"), Input(ids.MAP_WARD, "value"), *FILTER_INPUTS,
     State(POINT_LAYERS, "superClusterOptions"),
 )
