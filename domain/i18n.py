@@ -17,7 +17,6 @@ LANG_COOKIE = "ioc_lang"
 TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm điều hành đô thị thông minh", "Smart City Operations Centre"),
     "app.short": ("IOC", "IOC"),
-    # Browser-tab titles of the pages (components/shell.tab_title).
     # A page's name in the menu (and the wall's page bar).
     "nav.public": ("Công khai", "Public"),
     "nav.targets": ("Mục tiêu", "Targets"),
@@ -36,6 +35,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.admin_tokens": ("Mã truy cập API", "API tokens"),
     "nav.admin_quality": ("Chất lượng dữ liệu", "Data quality"),
     "nav.alerts": ("Cảnh báo", "Alerts"),
+    # Browser-tab titles of the pages (components/shell.tab_title).
     "title.admin": ("Quản trị – IOC", "Administration – IOC"),
     "title.alert_rules": ("Quy tắc cảnh báo – IOC", "Alert rules – IOC"),
     "title.calendar": ("Lịch làm việc – IOC", "Working calendar – IOC"),
