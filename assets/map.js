@@ -269,7 +269,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             return {note: wards.schematic ? mapConfig.text.schematic : null, unit: spec.label,
                     rows: legendRows(mapConfig, metric),
                     no_data: {colour: wards.no_data, text: mapConfig.text.no_data},
-                    points: mapConfig.legend.map(function (entry) { return {colour: entry.colour, label: entry.label}; })};
+                    points: mapConfig.legend};
         },
 
         /* Popups are built when opened, not for all 20,000 points up front. */
