@@ -47,7 +47,8 @@ def choropleth_geojson(collection: dict, metric: dict[str, float | None], lang: 
     return {"type": "FeatureCollection", "features": features, "breaks": breaks}
 
 
-def choropleth_by_metric(collection: dict, values: dict[str, dict[str, float | None]]) -> tuple[dict, dict[str, list[float]]]:
+def choropleth_by_metric(collection: dict,
+                         values: dict[str, dict[str, float | None]]) -> tuple[dict, dict[str, list[float]]]:
     """The ward features with a `fills` and a `values` entry for every metric, and each metric's
     class breaks: sent once per city, so the browser switches metric without asking the server. No
     words: the browser writes a ward's tooltip (its name and value) in the page's language

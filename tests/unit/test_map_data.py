@@ -144,7 +144,8 @@ def test_a_ward_tooltip_is_written_in_the_browser_as_the_server_writes_numbers(b
                " return contents.map(function (c) { return typeof c === 'function' ? c() : c; }); })")
     written = run_script(program, data["features"], browser_config(bound_in, ())["number"],
                          browser_config(read_in, ())["number"])
-    assert written == [f"{f['properties']['name']}: {format_number(BY_METRIC['density'][f['properties']['gso_code']], read_in, 1)}"
+    density = BY_METRIC["density"]
+    assert written == [f"{f['properties']['name']}: {format_number(density[f['properties']['gso_code']], read_in, 1)}"
                        for f in COLLECTION["features"]]
 
 
