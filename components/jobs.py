@@ -160,6 +160,7 @@ def _serve(conn: Connection, registry: dict[str, Callable]) -> None:
 def manager():
     """The one background-callback manager (its cache folder is made on first use)."""
     import diskcache
+    import psutil
     from dash import DiskcacheManager
 
     class LaunchedJobs(DiskcacheManager):
@@ -168,6 +169,21 @@ def manager():
         def call_job_fn(self, key, job_fn, args, context):
             name = next(name for name, registered in self.func_registry.items() if registered is job_fn)
             return launcher().start(name, key, self._make_progress_key(key), args, context)
+
+        # A job the launcher forked is reaped by the kernel the moment it ends (the launcher ignores
+        # SIGCHLD), so it can vanish between Dash's `pid_exists` and its next look at the process; Dash
+        # then raised NoSuchProcess and the page's poll for the result failed. A job gone is a job ended.
+        def terminate_job(self, job):
+            try:
+                super().terminate_job(job)
+            except psutil.NoSuchProcess:
+                pass
+
+        def job_running(self, job):
+            try:
+                return super().job_running(job)
+            except psutil.NoSuchProcess:
+                return False
 
     folder = Path(settings.get("JOBS_DIR") or settings.VAR_DIR / "jobs")
     folder.mkdir(parents=True, exist_ok=True)

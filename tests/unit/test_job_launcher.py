@@ -132,3 +132,18 @@ def test_dash_background_jobs_go_through_the_launcher(tmp_path):
         assert manager.get_result(key, None) == 42
     finally:
         del manager.func_registry[name]
+
+
+def test_a_job_that_ends_while_dash_looks_at_it_is_ended_not_an_error(monkeypatch):
+    """The kernel reaps a launched job as it ends, so Dash may find its pid alive and then the process
+    gone: the result's poll got a 500 (NoSuchProcess) and the page never showed the import's report."""
+    import psutil
+
+    manager = jobs.manager()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)  # ended and reaped: no such process any more
+    monkeypatch.setattr(psutil, "pid_exists", lambda _pid: True)  # as Dash saw it a moment before
+    assert manager.terminate_job(pid) is None
+    assert manager.job_running(pid) is False
