@@ -21,7 +21,9 @@ cache warm); the time is navigation → the last DOM change before the page's co
 nothing is in flight and nothing changed for 300 ms.
 
 The peer is a `git worktree` of `--base` (the last commit, by default) served the same way on the
-same databases; the worktree is removed at the end. Both are served by gunicorn as the README
+same databases, at the same time; the two trees take turns, interaction by interaction and page
+run by page run, the first going first on one turn and last on the next, so that neither is always
+measured on the colder or busier machine. The worktree is removed at the end. Both are served by gunicorn as the README
 runs it (`gunicorn.conf.py`, 2 workers of 4 threads). Unless `--no-presenters`, the meeting of
 `benchmarks/presenters.py` (50 presenters, PostgreSQL and Redis, our side only) runs last and
 gives `presenters_p95_s`.
@@ -224,77 +226,107 @@ def content_of(path: str) -> str:
     return CONTENT[path.split("?")[0]]
 
 
-def measure(base: str, reps: int, limit: float, only: set[str] | None = None) -> dict[str, dict]:
-    """Every interaction (or those in `only`), each in a fresh browser on its freshly loaded page
-    under a watchdog."""
-    results = {}
-    for name, (path, steps) in interactions(reps).items():
-        if only and name not in only:
-            continue
-        driver = browser()
-        times: list[float | None] = []
-        answers: list[float | None] = []
-        updates: list[int | None] = []
-        cut, error = False, None
-        try:
-            with Watchdog(driver, limit) as dog:
-                try:
-                    sign_in(driver, base)
-                    driver.get(f"{base}{path}")
+def measure_interaction(base: str, path: str, steps: list, reps: int, limit: float) -> dict:
+    """One interaction's repetitions in a fresh browser on its freshly loaded page, under a watchdog."""
+    driver = browser()
+    times: list[float | None] = []
+    answers: list[float | None] = []
+    updates: list[int | None] = []
+    cut, error = False, None
+    try:
+        with Watchdog(driver, limit) as dog:
+            try:
+                sign_in(driver, base)
+                driver.get(f"{base}{path}")
+                page_ready(driver, content_of(path))
+                for step in steps:
+                    if isinstance(step, tuple):
+                        open_menu(driver, step[0])
+                        step = step[1]
+                    driver.execute_script(step)
+                    took, answered, notified = settled(driver)
+                    times.append(took)
+                    answers.append(answered)
+                    updates.append(notified)
                     page_ready(driver, content_of(path))
-                    for step in steps:
-                        if isinstance(step, tuple):
-                            open_menu(driver, step[0])
-                            step = step[1]
-                        driver.execute_script(step)
-                        took, answered, notified = settled(driver)
-                        times.append(took)
-                        answers.append(answered)
-                        updates.append(notified)
-                        page_ready(driver, content_of(path))
-                        time.sleep(0.2)
-                except Exception as exc:  # the watchdog's kill, or a page that broke: reported, not raised
-                    error = None if dog.fired else f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-            cut = dog.fired
-        finally:
-            hard_quit(driver)
-        results[name] = summary(times, reps, cut or error is not None)
-        answered = sorted(a for a in answers if a is not None)
-        results[name]["answered_median_ms"] = round(statistics.median(answered), 1) if answered else None
-        notified = [n for n in updates if n is not None]
-        results[name]["store_updates_median"] = statistics.median(notified) if notified else None
-        if error:
-            results[name]["error"] = error
-        print(f"  {name:20s} {results[name]}", flush=True)
+                    time.sleep(0.2)
+            except Exception as exc:  # the watchdog's kill, or a page that broke: reported, not raised
+                error = None if dog.fired else f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        cut = dog.fired
+    finally:
+        hard_quit(driver)
+    result = summary(times, reps, cut or error is not None)
+    answered = sorted(a for a in answers if a is not None)
+    result["answered_median_ms"] = round(statistics.median(answered), 1) if answered else None
+    notified = [n for n in updates if n is not None]
+    result["store_updates_median"] = statistics.median(notified) if notified else None
+    if error:
+        result["error"] = error
+    return result
+
+
+def page_run(base: str, path: str, limit: float) -> tuple[float | None, float | None]:
+    """Seconds of a first and a repeat load of the page in a fresh browser (None: that load failed)."""
+    loads: list[float | None] = [None, None]
+    driver = browser()
+    try:
+        with Watchdog(driver, limit) as dog:
+            try:
+                sign_in(driver, base)
+                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                for index in (0, 1):
+                    driver.get(f"{base}{path}?lang=vi")
+                    ready = page_ready(driver, CONTENT[path])
+                    loads[index] = ready / 1000 if ready is not None else None
+            except Exception as exc:  # the watchdog's kill, or a page that broke: the run is missing
+                if not dog.fired:
+                    print(f"  {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}", flush=True)
+    finally:
+        hard_quit(driver)
+    return loads[0], loads[1]
+
+
+def in_turn(index: int, trees: dict[str, str]) -> list[tuple[str, str]]:
+    """The trees in the order of the `index`-th turn: the first tree goes first on even turns and
+    last on odd ones, so neither is always the one measured on a colder or busier machine (the same
+    commit measured first loaded its pages 15-25 % slower)."""
+    order = list(trees.items())
+    return order if index % 2 == 0 else order[::-1]
+
+
+def measure(trees: dict[str, str], reps: int, limit: float, only: set[str] | None = None) -> dict[str, dict]:
+    """Per tree (label → base URL), every interaction (or those in `only`); the trees take turns."""
+    results: dict[str, dict] = {label: {} for label in trees}
+    chosen = [(name, spec) for name, spec in interactions(reps).items() if not only or name in only]
+    for index, (name, (path, steps)) in enumerate(chosen):
+        for label, base in in_turn(index, trees):
+            results[label][name] = measure_interaction(base, path, steps, reps, limit)
+            print(f"  {label:8s} {name:20s} {results[label][name]}", flush=True)
     return results
 
 
 PAGES = ("/", "/map", "/services", "/operations")
 
 
-def measure_pages(base: str, runs: int, limit: float, pages: tuple[str, ...] = PAGES) -> dict[str, dict]:
-    """First and repeat load of each page, `runs` times, each pair in a fresh browser."""
-    out = {}
+def measure_pages(trees: dict[str, str], runs: int, limit: float,
+                  pages: tuple[str, ...] = PAGES) -> dict[str, dict]:
+    """Per tree, the first and repeat load of each page, `runs` times, each pair in a fresh browser;
+    the trees take turns run by run."""
+    loads = {label: {path: ([], []) for path in pages} for label in trees}
+    turn = 0
     for path in pages:
-        first, repeat = [], []
         for _ in range(runs):
-            driver = browser()
-            try:
-                with Watchdog(driver, limit) as dog:
-                    try:
-                        sign_in(driver, base)
-                        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-                        for times in (first, repeat):
-                            driver.get(f"{base}{path}?lang=vi")
-                            ready = page_ready(driver, CONTENT[path])
-                            times.append(ready / 1000 if ready is not None else None)
-                    except Exception as exc:  # the watchdog's kill, or a page that broke: the run is missing
-                        if not dog.fired:
-                            print(f"  {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}", flush=True)
-            finally:
-                hard_quit(driver)
-        out[path] = {"first": spread_s(first), "repeat": spread_s(repeat)}
-        print(f"  {path:20s} first {out[path]['first']}, repeat {out[path]['repeat']}", flush=True)
+            for label, base in in_turn(turn, trees):
+                first, repeat = page_run(base, path, limit)
+                loads[label][path][0].append(first)
+                loads[label][path][1].append(repeat)
+            turn += 1
+    out: dict[str, dict] = {}
+    for label, by_path in loads.items():
+        out[label] = {path: {"first": spread_s(first), "repeat": spread_s(repeat)}
+                      for path, (first, repeat) in by_path.items()}
+        for path, figures in out[label].items():
+            print(f"  {label:8s} {path:20s} first {figures['first']}, repeat {figures['repeat']}", flush=True)
     return out
 
 
@@ -322,17 +354,6 @@ def stop(server: subprocess.Popen) -> None:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
-
-
-def run_variant(label: str, cwd: Path, env: dict, reps: int, page_runs: int, limit: float,
-                only: set[str] | None = None, pages: tuple[str, ...] = PAGES) -> tuple[dict, dict]:
-    """(interactions, page loads) of one tree."""
-    print(f"{label} ({cwd})", flush=True)
-    server, base = start_gunicorn(cwd, env)
-    try:
-        return measure(base, reps, limit, only), measure_pages(base, page_runs, limit, pages)
-    finally:
-        stop(server)
 
 
 def presenters_p95(limit: float) -> dict | None:
@@ -384,13 +405,25 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "create-user", "bench", "--role", "staff", "--password-stdin"],
                        cwd=ROOT, env=env, input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
         load_before = load_average()
-        ours, ours_pages = run_variant("ours", ROOT, env, args.reps, args.page_runs, args.limit, only, pages)
-        baseline, baseline_pages = {}, {}
+        trees = {"ours": ROOT}
         if not args.no_baseline:
             subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.base], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            baseline, baseline_pages = run_variant(f"baseline ({args.base})", worktree, env, args.reps,
-                                                   args.page_runs, args.limit, only, pages)
+            trees["baseline"] = worktree
+        for label, cwd in trees.items():
+            print(f"{label} ({cwd})", flush=True)
+        servers = {}
+        try:
+            for label, cwd in trees.items():
+                servers[label] = start_gunicorn(cwd, env)
+            bases = {label: base for label, (_, base) in servers.items()}
+            measured = measure(bases, args.reps, args.limit, only)
+            loaded = measure_pages(bases, args.page_runs, args.limit, pages)
+        finally:
+            for server, _ in servers.values():
+                stop(server)
+        ours, ours_pages = measured["ours"], loaded["ours"]
+        baseline, baseline_pages = measured.get("baseline", {}), loaded.get("baseline", {})
         load_after = load_average()
     finally:
         if worktree.exists():

@@ -57,3 +57,23 @@ def test_figures_keep_missing_and_cut_runs_visible():
     figures = bench.summary([120.0, None, 80.0], reps=3, cut=False)
     assert figures["runs"] == 2 and figures["cut"] is True and figures["p95_ms"] == 120.0
     assert bench.worst({"a": {"p95_ms": 50.0}, "b": {"p95_ms": 300.0}, "c": {"p95_ms": None}}) == ("b", 300.0)
+
+
+def test_the_trees_take_turns_so_neither_is_always_measured_first(monkeypatch):
+    """Interaction by interaction and page run by page run, the tree measured first alternates."""
+    calls = []
+    monkeypatch.setattr(bench, "interactions", lambda reps: {name: ("/map", []) for name in ("a", "b", "c")})
+    monkeypatch.setattr(bench, "measure_interaction",
+                        lambda base, path, steps, reps, limit: calls.append(base) or {"p95_ms": len(calls)})
+    monkeypatch.setattr(bench, "page_run", lambda base, path, limit: calls.append(base) or (1.0, 0.5))
+    trees = {"ours": "http://ours", "baseline": "http://peer"}
+
+    measured = bench.measure(trees, reps=1, limit=10)
+    assert calls == ["http://ours", "http://peer", "http://peer", "http://ours", "http://ours", "http://peer"]
+    assert measured["ours"]["b"] == {"p95_ms": 4} and measured["baseline"]["b"] == {"p95_ms": 3}
+
+    calls.clear()
+    loaded = bench.measure_pages(trees, runs=3, limit=10, pages=("/", "/map"))
+    assert calls[:6] == ["http://ours", "http://peer", "http://peer", "http://ours", "http://ours", "http://peer"]
+    assert calls.count("http://ours") == calls.count("http://peer") == 6
+    assert loaded["baseline"]["/map"]["first"]["runs"] == 3 and loaded["ours"]["/"]["repeat"]["median_s"] == 0.5
