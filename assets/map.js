@@ -6,7 +6,7 @@
 
    Nothing here names a layer, a colour or a label: they come from the layer registry
    (domain/map_layers.py), handed over by the page as JSON (the map-config store, in the
-   current language, one per city) and kept in window.iocMap.config by updateLayers. Per
+   current language, one per city) and kept in window.iocMap.config by the layer callbacks. Per
    layer it holds label, clustered, colour, radius, colour_by {column, colours, labels},
    alert {column, values}, ward_column, filters {filter: column}, popup [{column, label,
    show, values}]; besides: text (catalog labels), number {group, decimal, missing, range},
@@ -163,12 +163,13 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         };
     }
 
-    /* Features are built once per layer and reused: a filter change only selects among them. */
-    function allFeatures(layer, data, wardNames) {
-        if (data.features && data.wardNames === wardNames) { return data.features; }
+    /* Features are built once per layer's data (a city's) and reused: a filter change only selects
+       among them. */
+    function allFeatures(layer, data) {
+        current[layer] = data;
+        if (data.features) { return data.features; }
         const c = data.columns;
         const out = new Array(data.n);
-        current[layer] = {data: data, wardNames: wardNames};
         const spec = layerConfig(layer);
         const colourBy = spec.colour_by ? c[spec.colour_by.column] : null;
         const alert = spec.alert ? c[spec.alert.column] : null;
@@ -184,12 +185,11 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                                                               Math.round(data.lat[i] * 1e5) / 1e5]}};
         }
         data.features = out;
-        data.wardNames = wardNames;
         return out;
     }
 
-    function features(layer, data, filters, wardNames) {
-        const all = allFeatures(layer, data, wardNames);
+    function features(layer, data, filters) {
+        const all = allFeatures(layer, data);
         const keep = keeper(layer, data.columns, filters);
         const out = [];
         for (let i = 0; i < data.n; i++) {
@@ -211,10 +211,65 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         if (options && options.map === CLUSTER_SUMS.map) { return options; }
         return Object.assign({}, options || {}, CLUSTER_SUMS);
     }
-    /* What updateLayers handed each layer last (and the counts, in the config's language): an input
-       that does not concern a layer leaves it alone (no re-clustering), and so does another config of
-       the same city (the page translated in place, pages/map.py `translate`). */
-    let handed = {config: null, layers: {}, counts: null};
+    /* What drawLayers handed each layer last, the counts, and the language they were drawn in: an
+       input that does not concern a layer leaves it alone (no re-clustering), and so does another
+       config of the same city (the city's own after its layers were drawn on the switch, or the page
+       translated in place, pages/map.py `translate`). */
+    let handed = {lang: null, layers: {}, counts: null};
+
+    /* The point layers of `city` (the outputs: the page's point layers, pattern ALL: data, cluster
+       options, hideout; and the counts) from the cached decoded data, as the inputs say. A clustered
+       layer kept under a config in another language is drawn again from its index (a new hideout):
+       its markers' titles are in the config's language. */
+    function drawLayers(mapConfig, city, layers, ward, filterValues, drawnOptions) {
+        window.iocMap.config = mapConfig;
+        const relabel = handed.lang !== null && handed.lang !== mapConfig.lang;
+        if (handed.lang !== mapConfig.lang) { handed = {lang: mapConfig.lang, layers: handed.layers, counts: null}; }
+        const outputs = window.dash_clientside.callback_context.outputs_list[0];
+        const filters = {ward: ward || null};
+        mapConfig.filters.forEach(function (name, i) { filters[name] = filterValues[i] || []; });
+        const shownLayers = outputs.map(function (output) { return output.id.layer; });
+        const wanted = shownLayers.map(function (layer) {
+            const on = Boolean(city) && (layers || []).indexOf(layer) >= 0;
+            const uses = Object.keys(layerConfig(layer).filters || {}).sort();
+            const key = JSON.stringify([city, on, filters.ward,
+                                        uses.map(function (name) { return filters[name]; })]);
+            const before = handed.layers[layer];
+            if (before && before.key === key && before.count !== undefined) {
+                return Promise.resolve({same: true, count: before.count});
+            }
+            const entry = {key: key};
+            handed.layers[layer] = entry;
+            const made = !on ? Promise.resolve(EMPTY) : load(city, layer).then(function (data) {
+                return features(layer, data, filters);
+            });
+            return made.then(function (collection) {
+                entry.count = collection.features.length;
+                return {same: false, count: entry.count, collection: collection};
+            });
+        });
+        return Promise.all(wanted).then(function (results) {
+            const counts = {};
+            const collections = results.map(function (result, i) {
+                counts[shownLayers[i]] = result.count;
+                return result.same ? window.dash_clientside.no_update : result.collection;
+            });
+            const options = results.map(function (result, i) {
+                const layer = shownLayers[i];
+                return result.same || !layerConfig(layer).clustered ? window.dash_clientside.no_update
+                    : withSums(drawnOptions[i]);
+            });
+            const hideouts = results.map(function (result, i) {
+                return relabel && result.same && layerConfig(shownLayers[i]).clustered
+                    ? {lang: mapConfig.lang} : window.dash_clientside.no_update;
+            });
+            const countKey = JSON.stringify(counts);
+            const block = countKey === handed.counts ? window.dash_clientside.no_update
+                : countsBlock(mapConfig, counts);
+            handed.counts = countKey;
+            return [collections, options, hideouts, block];
+        });
+    }
 
     return {
         /* A ward's outline and fill: the fill of hideout.metric among the feature's `fills` (the map
@@ -277,8 +332,7 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             const p = feature.properties;
             if (p.row === undefined || !current[p.layer]) { return; }
             layer.bindPopup(function () {
-                const entry = current[p.layer];
-                return popupHtml(p.layer, entry.data.columns, p.row, entry.wardNames);
+                return popupHtml(p.layer, current[p.layer].columns, p.row, config().ward_names || {});
             });
         },
 
@@ -329,66 +383,29 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             return window.dash_clientside.no_update;
         },
 
-        /* Clientside callback: (re)build the point layers an input concerns from the cached decoded
-           data, and their counts. The outputs are the page's point layers (pattern ALL: data and
-           cluster options) and the counts; the filters' values follow the fixed inputs in the order
-           config.filters names them, then the layers' cluster options as the page drew them. The
-           city is the config's: its ward names and layers arrive together. A clustered layer kept
-           under a new config is drawn again from its index (a new `hideout`): its markers' titles
-           are in the config's language. */
+        /* Clientside callback: (re)build the point layers an input concerns (drawLayers), of the
+           config's city: its ward names and layers arrive together. The filters' values follow the
+           fixed inputs in the order config.filters names them, then the layers' cluster options as
+           the page drew them. */
         updateLayers: function (mapConfig, layers, ward) {
             if (!mapConfig) { throw window.dash_clientside.PreventUpdate; }
-            window.iocMap.config = mapConfig;
-            const relabel = handed.config !== null && handed.config !== mapConfig;
-            if (handed.config !== mapConfig) { handed = {config: mapConfig, layers: handed.layers, counts: null}; }
-            const outputs = window.dash_clientside.callback_context.outputs_list[0];
-            const filters = {ward: ward || null};
-            const values = Array.prototype.slice.call(arguments, 3, 3 + mapConfig.filters.length);
-            const drawnOptions = arguments[3 + mapConfig.filters.length] || [];
-            mapConfig.filters.forEach(function (name, i) { filters[name] = values[i] || []; });
-            const names = mapConfig.ward_names || {};
-            const city = mapConfig.city;
-            const shownLayers = outputs.map(function (output) { return output.id.layer; });
-            const wanted = shownLayers.map(function (layer) {
-                const on = Boolean(city) && (layers || []).indexOf(layer) >= 0;
-                const uses = Object.keys(layerConfig(layer).filters || {}).sort();
-                const key = JSON.stringify([city, on, filters.ward,
-                                            uses.map(function (name) { return filters[name]; })]);
-                const before = handed.layers[layer];
-                if (before && before.key === key && before.count !== undefined) {
-                    return Promise.resolve({same: true, count: before.count});
-                }
-                const entry = {key: key};
-                handed.layers[layer] = entry;
-                const made = !on ? Promise.resolve(EMPTY) : load(city, layer).then(function (data) {
-                    return features(layer, data, filters, names);
-                });
-                return made.then(function (collection) {
-                    entry.count = collection.features.length;
-                    return {same: false, count: entry.count, collection: collection};
-                });
-            });
-            return Promise.all(wanted).then(function (results) {
-                const counts = {};
-                const collections = results.map(function (result, i) {
-                    counts[shownLayers[i]] = result.count;
-                    return result.same ? window.dash_clientside.no_update : result.collection;
-                });
-                const options = results.map(function (result, i) {
-                    const layer = shownLayers[i];
-                    return result.same || !layerConfig(layer).clustered ? window.dash_clientside.no_update
-                        : withSums(drawnOptions[i]);
-                });
-                const hideouts = results.map(function (result, i) {
-                    return relabel && result.same && layerConfig(shownLayers[i]).clustered
-                        ? {lang: mapConfig.lang} : window.dash_clientside.no_update;
-                });
-                const countKey = JSON.stringify(counts);
-                const block = countKey === handed.counts ? window.dash_clientside.no_update
-                    : countsBlock(mapConfig, counts);
-                handed.counts = countKey;
-                return [collections, options, hideouts, block];
-            });
+            const count = mapConfig.filters.length;
+            return drawLayers(mapConfig, mapConfig.city, layers, ward, Array.prototype.slice.call(arguments, 3, 3 + count),
+                              arguments[3 + count] || []);
+        },
+
+        /* Clientside callback: another city's point layers as soon as it is asked for (the map-city
+           store), drawn under the config shown (the layers, their words and filters are every city's),
+           while the server makes the city's map: updateLayers waits for that answer (Dash holds a
+           callback back while one of its inputs is on its way), and supercluster's index of 20,000
+           cameras was built after it. A chosen ward is the other city's: left to updateLayers. */
+        layersForCity: function (asked, mapConfig, layers, ward) {
+            if (!asked || !mapConfig || ward || asked === mapConfig.city) {
+                throw window.dash_clientside.PreventUpdate;
+            }
+            const count = mapConfig.filters.length;
+            return drawLayers(mapConfig, asked, layers, null, Array.prototype.slice.call(arguments, 4, 4 + count),
+                              arguments[4 + count] || []);
         },
 
         /* Clientside callback: keep the address bar in step with the view, without reloading. */

@@ -322,6 +322,16 @@ clientside_callback(
     State(POINT_LAYERS, "superClusterOptions"),
 )
 
+# Another city's point layers are drawn as soon as the city is asked for, while the server makes its map.
+clientside_callback(
+    "window.iocMap.layersForCity",
+    *[Output(POINT_LAYERS, prop, allow_duplicate=True) for prop in ("data", "superClusterOptions", "hideout")],
+    Output(ids.MAP_COUNTS, "counts", allow_duplicate=True),
+    Input(ids.MAP_CITY, "data"), State(ids.MAP_CONFIG, "data"), State(ids.MAP_LAYERS, "value"),
+    State(ids.MAP_WARD, "value"), *[State(i.component_id, i.component_property) for i in FILTER_INPUTS],
+    State(POINT_LAYERS, "superClusterOptions"), prevent_initial_call=True,
+)
+
 # The layers' data is asked for as soon as the page is drawn, beside the server's `show_city_or_ward`
 # (which updateLayers waits for), and again at once on a city switch.
 clientside_callback("window.iocMap.prefetch", Output(ids.MAP_PREFETCH, "data"), Input(ids.CITY_SELECT, "value"),

@@ -235,12 +235,12 @@ def expected_fills(metric: str) -> list[str]:
     return sorted(colour_for(value, breaks) for value in values.values())
 
 
-def shown_count(layer: str, **chosen) -> int:
+def shown_count(layer: str, city: str = "thanh-hoa", **chosen) -> int:
     """Points of a layer the chosen filter values keep, counted from its query."""
     from data_access.map_layers import layer_points
     from domain import map_layers as registry
 
-    points = layer_points("thanh-hoa", layer)
+    points = layer_points(city, layer)
     for use, column in registry.point_layer(layer).filters:
         if use in chosen:
             points = points[points[column].isin(chosen[use])]
@@ -376,6 +376,65 @@ def test_the_page_holds_its_citys_map_and_asks_the_server_only_for_another_city(
     translated = asked_for_map()  # the page translated in place: its words, Chí Linh's map in English
     assert len(translated) == 1 and ids.MAP_LANG in translated[0]
     assert dash_duo.driver.execute_script("return window.iocMap.config.city") == "chi-linh"
+    assert dash_duo.get_logs() == []
+
+
+# Holds back the server's answers that bring a city's map (their output names the map config) until
+# `window.__release()`.
+HOLD_CITY_MAP = """
+    window.__held = [];
+    const fetched = window.fetch;
+    window.fetch = function (input, init) {
+        const url = typeof input === 'string' ? input : input.url;
+        const body = (init && init.body) || '';
+        if (url.indexOf('_dash-update-component') >= 0 && body.indexOf('%s') >= 0) {
+            return new Promise(function (resolve) { window.__held.push(resolve); }).then(function () {
+                return fetched(input, init);
+            });
+        }
+        return fetched.apply(this, arguments);
+    };
+    window.__release = function () { window.__held.splice(0).forEach(function (go) { go(); }); };"""
+
+
+def test_another_citys_points_are_drawn_while_the_server_makes_its_map(dash_duo, two_cities, offline_tiles):
+    """Issue #21: on a city switch the browser draws the new city's point layers from their data at once
+    (supercluster indexes its cameras meanwhile), without waiting for the server's answer with the city's
+    wards and side panel; when that answer comes, the layers are not handed again."""
+    from app import app
+    from components import ids
+    from data_access.places import wards_frame
+    from tests.conftest import use_databases
+
+    use_databases(*two_cities)
+    cameras = {city: shown_count("security", city) for city in ("thanh-hoa", "chi-linh")}
+    assert cameras["thanh-hoa"] != cameras["chi-linh"]
+    wards = {city: len(wards_frame(city)) for city in ("thanh-hoa", "chi-linh")}
+    drawn_wards = lambda: len(dash_duo.find_elements(".big-map path.leaflet-interactive"))  # noqa: E731
+    count_text = lambda city: f"{t('map.layer.security', 'vi')}: {format_number(cameras[city], 'vi')}"  # noqa: E731
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/map?city=thanh-hoa&lang=vi")
+    dash_duo.wait_for_text_to_equal("#map-count-security", count_text("thanh-hoa"), timeout=20)
+    assert wait_until(dash_duo, lambda: drawn_wards() == wards["thanh-hoa"], timeout=20)
+    dash_duo.driver.execute_script(HOLD_CITY_MAP % ids.MAP_CONFIG)
+    dash_duo.find_element(f"#{ids.CITY_SELECT}").click()
+    dash_duo.wait_for_element(".dash-dropdown-content [role=option]", timeout=10)
+    next(o for o in dash_duo.find_elements(".dash-dropdown-content [role=option]")
+         if o.text.strip() == "TP Chí Linh").click()
+
+    dash_duo.wait_for_text_to_equal("#map-count-security", count_text("chi-linh"), timeout=20)
+    assert dash_duo.driver.execute_script("return window.__held.length") == 1
+    assert drawn_wards() == wards["thanh-hoa"]  # the city's wards are still on their way
+    camera_data = f"(function () {{ {CAMERA_LAYER_PROPS} }})().data"
+    assert dash_duo.driver.execute_script(f"window.__drawn = {camera_data}; return window.__drawn.features.length;") \
+        == cameras["chi-linh"]
+
+    dash_duo.driver.execute_script("window.__release();")
+    assert wait_until(dash_duo, lambda: drawn_wards() == wards["chi-linh"], timeout=20)
+    time.sleep(1)
+    assert dash_duo.driver.execute_script(f"return {camera_data} === window.__drawn;")  # not handed again
+    assert dash_duo.find_element("#map-count-security").text == count_text("chi-linh")
     assert dash_duo.get_logs() == []
 
 
