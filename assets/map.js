@@ -408,18 +408,20 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
                               arguments[4 + count] || []);
         },
 
-        /* Clientside callback: keep the address bar in step with the view, without reloading. */
+        /* Clientside callback: keep the address bar in step with the view, without reloading
+           (assets/address.js writes it once the page is idle). */
         syncUrl: function (mapConfig, layers, metric, ward) {
             if (!mapConfig) { return window.dash_clientside.no_update; }
-            const params = new URLSearchParams(window.location.search);
-            const set = function (name, value) { if (value) { params.set(name, value); } else { params.delete(name); } };
             const values = Array.prototype.slice.call(arguments, 4);
-            set("layers", (layers || []).join(","));
-            set("metric", metric);
-            mapConfig.filters.forEach(function (name, i) { set(name, (values[i] || []).join(",")); });
-            set("ward", ward);
-            const query = params.toString().replace(/%2C/g, ",");
-            window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+            window.iocAddress.edit(function (params) {
+                const set = function (name, value) {
+                    if (value) { params.set(name, value); } else { params.delete(name); }
+                };
+                set("layers", (layers || []).join(","));
+                set("metric", metric);
+                mapConfig.filters.forEach(function (name, i) { set(name, (values[i] || []).join(",")); });
+                set("ward", ward);
+            });
             return window.dash_clientside.no_update;
         },
     };

@@ -2,7 +2,7 @@
 (`?period=2022-Q3&compare=last_year`; `?year=2022` is read as `period=2022`), and one period
 for the whole browser tab, so a period chosen on one page travels to the others:
 
-- a page's period controls write the address (history.replaceState) and the shell's session
+- a page's period controls write the address (assets/address.js) and the shell's session
   store (`ids.PERIOD_STORE`, `{"period": "2022-Q3", "compare": "last_year"}`), in the browser;
 - the navigation links carry the store's period to the pages that take one, as declared by
   the page (`dash.register_page(..., period="any" | "single")`, see `period_query`);
@@ -302,11 +302,11 @@ _REMEMBER = """function(%(args)s, fromUrl, stored) {
     let key = '', compare = null, skip = false;
     %(page)s
     if (!key) { return window.dash_clientside.no_update; }
-    const params = new URLSearchParams(window.location.search);
-    params.delete('year');
-    params.set('period', key);
-    if (compare) { params.set('compare', compare); }
-    window.history.replaceState(null, '', window.location.pathname + '?' + params.toString());
+    window.iocAddress.edit(function (params) {
+        params.delete('year');
+        params.set('period', key);
+        if (compare) { params.set('compare', compare); }
+    });
     stored = stored || {};
     if (skip || (stored.period === key && (!compare || stored.compare === compare))) {
         return window.dash_clientside.no_update;

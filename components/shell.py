@@ -339,9 +339,7 @@ _RELANG = """function(lang) {
     if (opening && params.has('lang')) { return window.dash_clientside.no_update; }
     document.cookie = '%(cookie)s=' + chosen + %(kept)s;
     if (params.has('lang') && params.get('lang') !== chosen) {
-        params.set('lang', chosen);
-        window.history.replaceState(window.history.state, '',
-                                    window.location.pathname + '?' + params.toString() + window.location.hash);
+        window.iocAddress.edit(function (address) { if (address.has('lang')) { address.set('lang', chosen); } });
     }
     return window.dash_clientside.no_update;
 }""" % {"cookie": LANG_COOKIE, "kept": _KEPT_COOKIE}

@@ -31,14 +31,18 @@ FAKE_REACT = ("window.React = {createElement: function (type, attributes) {"
               ".flat().filter(function (c) { return c !== null; })}; }};")
 
 
+def script_of(asset: str) -> str:
+    """The text of assets/`asset`, to run in a program before the function tested."""
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[1] / "assets" / asset).read_text(encoding="utf-8")
+
+
 def draw(asset: str, component: str, props: dict) -> dict:
     """`window.ioc_components[component]` of assets/`asset` (components/browser_component.py) drawn
     with `props` by a React whose elements are plain objects: {type, props, children}."""
-    from pathlib import Path
-
-    script = (Path(__file__).resolve().parents[1] / "assets" / asset).read_text(encoding="utf-8")
     program = (f"(function (props) {{ {FAKE_REACT}"
-               f" {script}; return window.ioc_components[{json.dumps(component)}](props); }})")
+               f" {script_of(asset)}; return window.ioc_components[{json.dumps(component)}](props); }})")
     return run_script(program, props)
 
 

@@ -121,3 +121,14 @@ def count_posts(dash_duo, from_page_load: bool = False) -> None:
 def posted(dash_duo) -> list[str]:
     """The outputs of the callbacks asked for since `count_posts`."""
     return dash_duo.driver.execute_script("return window.__posts;")
+
+
+def address_once(dash_duo, check, timeout: float = 5) -> str:
+    """The address bar once `check(address)` holds (the pages write it when idle, assets/address.js),
+    else as it is at `timeout`."""
+    deadline = time.time() + timeout
+    while True:
+        address = dash_duo.driver.current_url
+        if check(address) or time.time() > deadline:
+            return address
+        time.sleep(0.1)

@@ -86,7 +86,7 @@ def test_a_year_chosen_on_the_overview_travels_and_stays(dash_duo, app):
     dash_duo.driver.back()  # to the overview where 2022 was chosen
     dash_duo.wait_for_text_to_equal("#overview-year", "2022", timeout=20)
     dash_duo.wait_for_text_to_equal(CARD.format("camera.security_total"), "18.000", timeout=20)
-    assert _query(dash_duo).get("period") == "2022"
+    _wait(lambda: _query(dash_duo).get("period") == "2022", message="the overview's address lost period=2022")
     assert dash_duo.get_logs() == []
 
 

@@ -398,15 +398,16 @@ def test_the_login_page_follows_the_chosen_language(demo_urls, lang):
 
 def _switch(lang: str, search: str, opening: bool = False) -> tuple:
     """components/shell._RELANG in Node.js on /digital + `search`: (its answer, the cookie it left,
-    the addresses it put in the history)."""
+    the addresses it put in the history once assets/address.js wrote its edits)."""
     from components.shell import _RELANG
-    from tests.clientside import run_script
+    from tests.clientside import run_script, script_of
 
     program = ("(function (lang, search) { const replaced = [];"
                " window.location = {search: search, pathname: '/digital', hash: '', protocol: 'http:'};"
                " window.history = {state: null, replaceState: function (state, title, url) { replaced.push(url); }};"
-               " globalThis.document = {cookie: ''};"
-               f" const answer = ({_RELANG})(lang); return [answer, document.cookie, replaced]; }})")
+               f" globalThis.document = {{cookie: ''}}; {script_of('address.js')}"
+               f" const answer = ({_RELANG})(lang); window.iocAddress.flush();"
+               " return [answer, document.cookie, replaced]; })")
     return tuple(run_script(program, lang, search, triggered=[] if opening else [{"prop_id": "shell-lang-select.value"}]))
 
 
