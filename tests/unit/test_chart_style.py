@@ -4,6 +4,7 @@ place, and every chart the app draws carries one of them."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -62,6 +63,22 @@ def test_every_variant_derives_from_the_one_declaration(variant):
     assert template.legend == base.legend and template.margin == base.margin
     assert template.meta == {"ioc_style": variant}
     assert TEMPLATES[variant] == pio.templates[f"{BASE}_{variant}"]
+
+
+@pytest.mark.parametrize("variant", sorted(TEMPLATES))
+def test_a_variant_keeps_the_defaults_of_what_the_app_draws_only(variant):
+    """Plotly's base templates carry every trace kind and subplot; ours only what the app draws, each
+    kind as plotly's base styles it (the bars' outline, the tables' cells) with the base's line width."""
+    from components.chart_style import DRAWN_TRACES, UNDRAWN_LAYOUT, VARIANTS
+
+    template = TEMPLATES[variant].to_plotly_json()
+    start = pio.templates[VARIANTS[variant][0]].to_plotly_json()
+    assert set(template["data"]) == set(DRAWN_TRACES) and len(start["data"]) > len(DRAWN_TRACES)
+    assert not set(template["layout"]) & set(UNDRAWN_LAYOUT) and set(start["layout"]) & set(UNDRAWN_LAYOUT)
+    assert template["data"]["bar"][0]["marker"]["line"] == start["data"]["bar"][0]["marker"]["line"]
+    assert template["data"]["table"] == start["data"]["table"]
+    assert template["data"]["scatter"][0]["line"]["width"] == 3
+    assert len(json.dumps(template)) < len(json.dumps(start)) / 3
 
 
 def test_variants_differ_where_they_should():
