@@ -174,3 +174,21 @@ def test_a_new_server_serves_the_renderer_to_requests_arriving_together(demo_url
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_apps_own_files_are_kept_by_the_address_dash_writes_and_revalidated_without_it(client_as):
+    """The page names every asset with its modification time (`?m=`): such an address is kept a year
+    without asking again; the same file asked for without it is still revalidated; a missing one is
+    not kept."""
+    import re
+
+    client = client_as("staff")
+    page = client.get("/services").get_data(as_text=True)
+    address = re.search(r'/assets/app\.css\?m=[\d.]+', page).group(0)
+    kept = client.get(address)
+    assert kept.status_code == 200
+    assert kept.cache_control.max_age == 365 * 24 * 3600 and kept.cache_control.immutable
+    assert kept.cache_control.public and not kept.cache_control.no_cache
+    bare = client.get("/assets/app.css")
+    assert bare.cache_control.no_cache and bare.cache_control.max_age is None
+    assert client.get("/assets/none.css?m=1").cache_control.max_age is None
