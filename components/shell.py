@@ -337,7 +337,7 @@ _RELANG = """function(lang) {
     const opening = !window.dash_clientside.callback_context.triggered.length;
     const params = new URLSearchParams(window.location.search);
     if (opening && params.has('lang')) { return window.dash_clientside.no_update; }
-    document.cookie = '%(cookie)s=' + chosen + %(kept)s;
+    window.iocAddress.remember('%(cookie)s=' + chosen + %(kept)s);
     if (params.has('lang') && params.get('lang') !== chosen) {
         window.iocAddress.edit(function (address) { if (address.has('lang')) { address.set('lang', chosen); } });
     }
@@ -376,7 +376,7 @@ def _in_callback() -> bool:
 clientside_callback(
     """function(city) {
         if (!city) { return window.dash_clientside.no_update; }
-        document.cookie = '%(cookie)s=' + encodeURIComponent(city) + %(kept)s;
+        window.iocAddress.remember('%(cookie)s=' + encodeURIComponent(city) + %(kept)s);
         return city;
     }""" % {"cookie": CITY_COOKIE, "kept": _KEPT_COOKIE},
     Output(ids.CITY_MEMORY, "data"), Input(ids.CITY_SELECT, "value"),
