@@ -338,9 +338,7 @@ _RELANG = """function(lang) {
     const params = new URLSearchParams(window.location.search);
     if (opening && params.has('lang')) { return window.dash_clientside.no_update; }
     window.iocAddress.remember('%(cookie)s=' + chosen + %(kept)s);
-    if (params.has('lang') && params.get('lang') !== chosen) {
-        window.iocAddress.edit(function (address) { if (address.has('lang')) { address.set('lang', chosen); } });
-    }
+    window.iocAddress.edit(function (address) { if (address.has('lang')) { address.set('lang', chosen); } });
     return window.dash_clientside.no_update;
 }""" % {"cookie": LANG_COOKIE, "kept": _KEPT_COOKIE}
 clientside_callback(_RELANG, Output(ids.LANG_SELECT, "className"), Input(ids.LANG_SELECT, "value"))

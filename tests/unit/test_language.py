@@ -396,19 +396,22 @@ def test_the_login_page_follows_the_chosen_language(demo_urls, lang):
         assert f'<html lang="{lang}">' in body and t("shell.login", lang) in body
 
 
-def _switch(lang: str, search: str, opening: bool = False) -> tuple:
-    """components/shell._RELANG in Node.js on /digital + `search`: (its answer, the cookie it left,
-    the addresses it put in the history once assets/address.js wrote its edits)."""
+def _switch(lang: str, search: str, opening: bool = False, before: tuple[str, ...] = ()) -> tuple:
+    """components/shell._RELANG in Node.js on /digital + `search`, after switches to the languages
+    `before` not yet written: (its answer, the cookie it left, the addresses it put in the history
+    once assets/address.js wrote its edits)."""
     from components.shell import _RELANG
     from tests.clientside import run_script, script_of
 
-    program = ("(function (lang, search) { const replaced = [];"
+    program = ("(function (lang, search, before) { const replaced = [];"
                " window.location = {search: search, pathname: '/digital', hash: '', protocol: 'http:'};"
                " window.history = {state: null, replaceState: function (state, title, url) { replaced.push(url); }};"
                f" globalThis.document = {{cookie: ''}}; {script_of('address.js')}"
+               f" before.forEach(function (earlier) {{ ({_RELANG})(earlier); }});"
                f" const answer = ({_RELANG})(lang); window.iocAddress.flush();"
                " return [answer, document.cookie, replaced]; })")
-    return tuple(run_script(program, lang, search, triggered=[] if opening else [{"prop_id": "shell-lang-select.value"}]))
+    triggered = [] if opening else [{"prop_id": "shell-lang-select.value"}]
+    return tuple(run_script(program, lang, search, list(before), triggered=triggered))
 
 
 def test_the_switch_remembers_the_language_and_keeps_the_address_saying_it():
@@ -419,6 +422,10 @@ def test_the_switch_remembers_the_language_and_keeps_the_address_saying_it():
     assert cookie.startswith(f"{LANG_COOKIE}=en;") and "max-age=31536000" in cookie
     assert replaced == ["/digital?period=2022&lang=en"]
     assert _switch("en", "?period=2022")[2] == []  # an address without `lang=` is left as it is
+    # switched back before the address was written: the address says the language shown
+    assert _switch("vi", "?period=2022&lang=vi", before=("en",))[1:] == (f"{LANG_COOKIE}=vi; path=/; max-age="
+                                                                           "31536000; SameSite=Lax", [])
+    assert _switch("vi", "?lang=en", before=("en",))[2] == ["/digital?lang=vi"]
 
 
 def test_an_address_s_language_is_left_to_the_address_callback_when_the_page_opens():
