@@ -73,10 +73,11 @@ def dossier_aggregates(city: str, period: Period, ward: str | None = None) -> di
     return {key: int(value) for key, value in row.items()}
 
 
-@cached()
+@cached(shared=True)
 def dossier_aggregates_by_ward(city: str, period: Period) -> list[dict]:
     """The same counts for every ward in one GROUP BY query: [{ward_code, received, ...}];
-    retired wards' counts are added to the ward they became (data_access.lineage)."""
+    retired wards' counts are added to the ward they became (data_access.lineage). The same for
+    whoever asks, so the warm-up (serving/warmup.py) fills it with the period's indicators."""
     r = m.DossierMonthly
     code, mapping = lineage.mapped_ward(r.ward_code, city)
     query = select(code.label("ward_code"), *_dossier_columns()).select_from(r)
@@ -333,9 +334,10 @@ def compute_kpis(city: str, period: Period, ward: str | None = None) -> dict[str
     return values
 
 
-@cached()
+@cached(shared=True)
 def kpi_sources(city: str, period: Period) -> dict[str, str]:
-    """Where each value comes from: the observation's source, or the catalog's."""
+    """Where each value comes from: the observation's source, or the catalog's (the same for
+    whoever asks; warmed with the period's indicators)."""
     sources = {item.code: item.source for item in CATALOG}
     for code, observation in observed_values(city, period).items():
         sources[code] = observation["source"]
@@ -374,8 +376,13 @@ def data_as_of(city: str):
     return max(stamps) if stamps else None
 
 
+SERVICES_BY_WARD_COLUMNS = ("gso_code", "ward", "dossiers", "online_rate", "on_time_rate", "digitised_rate",
+                            "level3", "level4")
+
+
 def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
-    """One row per ward of the city: dossier volumes and Decision 766 rates (None = no dossiers)."""
+    """One row per ward of the city: dossier volumes and Decision 766 rates (None = no dossiers);
+    a city without wards yet gets no rows, with the columns all the same."""
     wards = wards_frame(city)[["gso_code", "name"]]
     counts = {row["ward_code"]: row for row in dossier_aggregates_by_ward(city, period)}
     rows = []
@@ -388,13 +395,13 @@ def services_by_ward(city: str, period: Period) -> "pd.DataFrame":
             "digitised_rate": f.digitised_rate(c.get("digitised"), c.get("received")),
             "level3": c.get("level3", 0), "level4": c.get("level4", 0),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(SERVICES_BY_WARD_COLUMNS))
 
 
-@cached()
+@cached(shared=True)
 def monthly_dossiers(city: str, year: int) -> list[dict]:
     """Dossiers received and on-time rate per month of a year (12 rows; a month without
-    dossiers has no rate, not 0%)."""
+    dossiers has no rate, not 0%). The same for whoever asks; warmed for every year."""
     r = m.DossierMonthly
     query = (select(r.month, func.sum(r.received), func.sum(r.processed), func.sum(r.on_time))
              .where(r.city_slug == city, _months_of(year_period(year))).group_by(r.month))

@@ -11,8 +11,10 @@ read), a missing one is built here. The packed layers are one value for all role
 for all.
 
 The indicators of a period (`compute_kpis`, 20-90 ms a period from raw records) come next, the
-same way: a reader's first look at another year or quarter otherwise waits for them, past the
-200 ms an interaction may take (issue #21). Months (a hundred a city) are left to their readers.
+same way, with what the period's pages read besides them (their sources, the /services ward
+table's counts and monthly chart: 15-170 ms more on a 2-core machine): a reader's first look at
+another year or quarter otherwise waits for them, past the 200 ms an interaction may take
+(issue #21). Months (a hundred a city) are left to their readers.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import time
 import settings
 from api import packed_layer
 from data_access.db import DatabaseUnavailable
-from data_access.kpi import compute_kpis
+from data_access.kpi import compute_kpis, dossier_aggregates_by_ward, kpi_sources, monthly_dossiers
 from data_access.places import list_cities
 from domain import map_layers as registry
 from domain import periods
@@ -48,12 +50,20 @@ def warm_map_layers() -> int:
     return sum(packed_layer.warm(city["slug"], layer.name) for city in list_cities() for layer in registry.POINT_LAYERS)
 
 
+# What a period's pages read, each warmed for every city and period (one value for every role).
+PERIOD_READS = (compute_kpis, kpi_sources, dossier_aggregates_by_ward)
+
+
 def warm_indicators(today=None) -> int:
-    """Compute every city's indicators for each year and quarter that has begun and is not in the
-    cache; how many it computed."""
+    """Compute every city's indicators, and what the period pages read with them, for each year
+    and quarter that has begun and is not in the cache, and the monthly dossiers of each year;
+    how many values it computed."""
     today = today or city_today()
     chosen = [period for kind in WARM_KINDS for period in periods.started(kind, today, FIRST_DATA_YEAR)]
-    return sum(compute_kpis.warm(city["slug"], period) for city in list_cities() for period in chosen)
+    years = sorted({period.year for period in chosen})
+    return sum(read.warm(city["slug"], period) for city in list_cities()
+               for period in chosen for read in PERIOD_READS) + \
+        sum(monthly_dossiers.warm(city["slug"], year) for city in list_cities() for year in years)
 
 
 # What each round warms, in order: the map's layers first (a page load waits for them).

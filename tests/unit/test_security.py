@@ -603,9 +603,11 @@ def test_cache_keys_include_the_role(client_as):
     staff_keys = {key for scope, key, shared in seen if scope == "staff" and not shared}
     admin_keys = {key for scope, key, shared in seen if scope == "admin" and not shared}
     assert staff_keys and admin_keys and not staff_keys & admin_keys
-    # One value for every role only where a function is declared so: the city's computed indicators,
-    # which every caller filters by role (the API by PUBLIC_KPI_CODES, pages by their access).
-    assert {key.split(":")[0] for _, key, shared in seen if shared} == {"data_access.kpi.compute_kpis"}
+    # One value for every role only where a function is declared so: the city's computed indicators
+    # and their sources, which every caller filters by role (the API by PUBLIC_KPI_CODES, pages by
+    # their access).
+    assert {key.split(":")[0] for _, key, shared in seen if shared} == {"data_access.kpi.compute_kpis",
+                                                                        "data_access.kpi.kpi_sources"}
 
 
 @pytest.mark.parametrize("key", ["", "changeme", "secret", "short-key-123", "a" * 36, "ab" * 32, "abc123" * 6])

@@ -100,11 +100,44 @@ def test_after_the_warm_up_every_role_gets_a_years_and_a_quarters_indicators_wit
     today = date(2026, 11, 24)
     count = warmup.warm_indicators(today)
     chosen = [p for kind in ("year", "quarter") for p in periods.started(kind, today, warmup.FIRST_DATA_YEAR)]
-    assert count == len(list_cities()) * len(chosen) == len(computed)
+    years = {p.year for p in chosen}
+    cities = len(list_cities())
+    assert len(computed) == cities * len(chosen)
+    assert count == cities * (len(chosen) * len(warmup.PERIOD_READS) + len(years))
     assert ("thanh-hoa", "2023") in computed and ("thanh-hoa", "2024-Q2") in computed
     assert not any("-" in key and "Q" not in key for _, key in computed)  # no months
     for role in (ANONYMOUS, "public", "staff", "leader"):
         monkeypatch.setattr(cache, "_scope", lambda role=role: role)
         assert kpi.compute_kpis("thanh-hoa", periods.parse("2023"))["services.dossiers_total"] is not None
-    assert len(computed) == count
+    assert len(computed) == len(chosen) * cities
     assert warmup.warm_indicators(today) == 0
+
+
+def test_after_the_warm_up_the_services_page_reads_no_kpi_record_for_a_warmed_period(demo_db, monkeypatch):
+    """What /services reads for another year or quarter (sources, ward counts, the monthly chart)
+    is in the cache for every role after the warm-up: no query reaches the KPI database."""
+    from datetime import date
+
+    from data_access import kpi
+    from domain import periods
+    from security.policy import ANONYMOUS
+
+    cache.clear()
+    warmup.warm_indicators(date(2026, 11, 24))
+    queries = []
+    real = kpi.connect
+
+    def counting(which):
+        queries.append(which)
+        return real(which)
+    monkeypatch.setattr(kpi, "connect", counting)
+    for role in (ANONYMOUS, "staff", "leader"):
+        monkeypatch.setattr(cache, "_scope", lambda role=role: role)
+        for key in ("2022", "2024-Q3"):
+            period = periods.parse(key)
+            assert kpi.kpi_sources("thanh-hoa", period)
+            assert kpi.services_by_ward("thanh-hoa", period)["dossiers"].sum() > 0
+            assert len(kpi.monthly_dossiers("thanh-hoa", period.year)) == 12
+    assert queries == []
+    kpi.monthly_dossiers("thanh-hoa", 2017)  # a year before the data: not warmed, so read
+    assert queries == ["kpi"]
