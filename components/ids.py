@@ -86,6 +86,7 @@ SERVICES_EXPORT = "services-export"  # pattern: {"type": SERVICES_EXPORT, "forma
 SERVICES_DOWNLOAD = "services-download"
 SERVICES_HEADING = "services-heading"
 SERVICES_WARD_GRID = "services-ward-table"
+SERVICES_DRAWN = "services-drawn"  # what the charts and the ward table show (pages/services.py)
 CHART_SVG = "chart-svg"  # pattern: {"type": CHART_SVG, "graph": graph id}
 TARGETS_BODY = "targets-body"
 DIGITAL_BODY = "digital-body"

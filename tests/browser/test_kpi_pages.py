@@ -148,3 +148,49 @@ def test_digital_page(dash_duo, app):
     sheet = openpyxl.load_workbook(files[0]).active
     assert sum(row[1] for row in sheet.iter_rows(min_row=2, values_only=True)) == 107_397
     assert dash_duo.get_logs() == []
+
+
+def test_a_comparison_redraws_the_cards_and_another_quarter_of_the_year_keeps_the_monthly_chart(dash_duo, app):
+    """Only what changes is drawn again: the charts and the ward table keep their drawing through a
+    comparison (plotly's data is the same object), the monthly chart through another quarter of
+    its year; another year draws it again."""
+    from components import ids
+
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, "/services?period=2022-Q2&compare=previous&lang=vi")
+    charts = {"ward": f"#{ids.SERVICES_WARD_CHART} .js-plotly-plot",
+              "monthly": f"#{ids.SERVICES_MONTHLY} .js-plotly-plot"}
+    delta = ".kpi-card[data-code='services.level3_dossiers'] .kpi-delta"
+    dash_duo.wait_for_element(f"#{ids.SERVICES_WARD_CHART} .scatterlayer .point", timeout=20)
+    dash_duo.wait_for_contains_text(delta, "Quý 1/2022", timeout=20)
+
+    def keep() -> None:
+        dash_duo.driver.execute_script(
+            "window.__drawn = {ward: document.querySelector(arguments[0]).data,"
+            " monthly: document.querySelector(arguments[1]).data,"
+            " rows: document.querySelector('#services-ward-table .ag-center-cols-container').innerHTML};",
+            charts["ward"], charts["monthly"])
+
+    def same() -> dict:
+        return dash_duo.driver.execute_script(
+            "return {ward: document.querySelector(arguments[0]).data === window.__drawn.ward,"
+            " monthly: document.querySelector(arguments[1]).data === window.__drawn.monthly,"
+            " rows: document.querySelector('#services-ward-table .ag-center-cols-container').innerHTML"
+            " === window.__drawn.rows};", charts["ward"], charts["monthly"])
+
+    keep()
+    dash_duo.find_element(f"#{ids.period_ids('services')['compare']} input[value='last_year']").click()
+    dash_duo.wait_for_contains_text(delta, "Quý 2/2021", timeout=20)
+    time.sleep(0.5)
+    assert same() == {"ward": True, "monthly": True, "rows": True}
+
+    dash_duo.select_dcc_dropdown(f"#{ids.period_ids('services')['period']}", value="Quý 3/2022")
+    dash_duo.wait_for_contains_text(f"#{ids.SERVICES_WARD_CHART} .gtitle", "Quý 3/2022", timeout=20)
+    dash_duo.wait_for_text_to_equal(CARD.format("services.on_time_rate"), _db_value("services.on_time_rate", "2022-Q3"),
+                                    timeout=20)
+    assert same() == {"ward": False, "monthly": True, "rows": False}
+    keep()
+    dash_duo.select_dcc_dropdown(f"#{ids.period_ids('services')['period']}", value="Quý 4/2021")
+    dash_duo.wait_for_contains_text(f"#{ids.SERVICES_MONTHLY} .gtitle", "2021", timeout=20)
+    assert same()["monthly"] is False
+    assert dash_duo.get_logs() == []
