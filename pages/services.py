@@ -129,6 +129,18 @@ def already_drawn(drawn, keys: dict[str, list[str]]) -> set[str]:
     return {part for part in DRAWN_PARTS if drawn.get(part) == keys[part]}
 
 
+def answer_depends_on(city, lang, theme, period_key, last_key, compare, drawn=None) -> list:
+    """The response cache's key for `render_services`: the inputs, and of the store only which parts
+    it keeps. The store names the period shown before, so keyed whole, a period reached from
+    another would seldom find its answer."""
+    try:
+        period = periods.parse(combined_key(period_key, last_key))
+        kept = sorted(already_drawn(drawn, drawn_keys(city, normalise_lang(lang), theme, period, data_as_of(city))))
+    except (DatabaseUnavailable, periods.PeriodError):
+        kept = drawn  # the answer is the error's (a failed read is not kept): the store keyed as sent
+    return [city, lang, theme, period_key, last_key, compare, kept]
+
+
 @callback(
     Output(ids.SERVICES_CARDS, "cards"), Output(ids.SERVICES_CARDS, "message"),
     Output(ids.SERVICES_WARD_CHART, "figure"), Output(ids.SERVICES_MONTHLY, "figure"), Output(SERVICES_GRID, "rowData"),
@@ -138,7 +150,7 @@ def already_drawn(drawn, keys: dict[str, list[str]]) -> set[str]:
     Input(PERIOD_IDS["period"], "value"), Input(PERIOD_IDS["to"], "value"),
     Input(PERIOD_IDS["compare"], "value"), State(ids.SERVICES_DRAWN, "data"),
 )
-@cache_response()
+@cache_response(depends_on=answer_depends_on)
 def render_services(city: str, lang: str, theme: str, period_key: str, last_key: str | None, compare: str,
                     drawn: dict | None = None):
     """The page's figures; the heading is the layout's (a language change draws the page again)."""

@@ -28,10 +28,13 @@ from security.policy import DASH_UPDATE, MalformedCallback, callback_arguments
 _renderers: dict[int | None, Callable] = {}
 
 
-def cache_response(ttl: int | None = None) -> Callable:
-    """Mark a Dash callback whose whole answer may be cached for `ttl` seconds."""
+def cache_response(ttl: int | None = None, depends_on: Callable | None = None) -> Callable:
+    """Mark a Dash callback whose whole answer may be cached for `ttl` seconds. `depends_on`, called
+    with the callback's arguments, gives what of them its answer depends on (JSON-able), keyed in
+    their place: for a state the browser sends that the answer reads only part of."""
     def mark(function: Callable) -> Callable:
         function.cache_response_ttl = ttl
+        function.cache_response_depends_on = depends_on
         return function
     return mark
 
@@ -58,14 +61,17 @@ def _declared_outputs(output: str) -> list:
             for component, prop in (part.rsplit(".", 1) for part in parts)]
 
 
-def answer_key(entry: dict, body: dict) -> str | None:
-    """The digest of what the answer depends on: the declared inputs' and state's values and
-    which declared inputs changed. None (answered, not cached) when the body is not the declared
-    shape, outputs included: the answer is addressed to them, so others must not be kept."""
+def answer_key(entry: dict, body: dict, depends_on: Callable | None = None) -> str | None:
+    """The digest of what the answer depends on: the declared inputs' and state's values (or what
+    `depends_on` makes of them) and which declared inputs changed. None (answered, not cached) when
+    the body is not the declared shape, outputs included: the answer is addressed to them, so
+    others must not be kept."""
     try:
         arguments = callback_arguments(entry, body)
     except MalformedCallback:
         return None
+    if depends_on is not None:
+        arguments = depends_on(*arguments)
     if _outputs(body.get("outputs")) != _declared_outputs(body["output"]):
         return None
     declared = {f"{dependency['id']}.{dependency['property']}" for dependency in entry.get("inputs", [])}
@@ -109,7 +115,7 @@ def register(app: dash.Dash) -> None:
         if function is None or not hasattr(function, "cache_response_ttl"):
             return view(*args, **kwargs)
         body = request.get_json(silent=True)
-        key = answer_key(entry, body)
+        key = answer_key(entry, body, function.cache_response_depends_on)
         if key is None:
             return view(*args, **kwargs)
         answer = _renderer(function.cache_response_ttl, view)

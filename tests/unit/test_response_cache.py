@@ -109,3 +109,37 @@ def test_presenters_picking_the_same_period_share_one_rendering(client_as, monke
     assert first.post("/_dash-update-component", json=other).status_code == 200
     assert len(calls) == 4
     cache.clear()
+
+
+def test_a_period_reached_from_other_periods_is_one_rendering(client_as, monkeypatch):
+    """/services' store of what the browser shows names the period shown before; the cache keys only
+    which parts it keeps (pages/services.answer_depends_on), so one rendering serves a period however
+    it was reached, and a store that keeps the parts has its own answer, without them."""
+    from domain import periods
+    from pages import services
+
+    monkeypatch.setenv("REDIS_URL", "")
+    cache.clear()
+    calls = []
+    real = services.services_by_ward
+    monkeypatch.setattr(services, "services_by_ward", lambda *args: calls.append(args) or real(*args))
+    page_ids = ids.period_ids("services")
+    values = {ids.CITY_SELECT: "thanh-hoa", ids.LANG_SELECT: "vi", ids.THEME_SELECT: "light",
+              page_ids["period"]: "2023", page_ids["to"]: None, page_ids["compare"]: "previous"}
+    staff = client_as("staff")
+
+    def shown(key: str) -> dict:
+        return services.drawn_keys("thanh-hoa", "vi", "light", periods.parse(key), services.data_as_of("thanh-hoa"))
+
+    def answer(before: str):
+        body = _body(staff, ids.SERVICES_CARDS, {**values, ids.SERVICES_DRAWN: shown(before)})
+        response = staff.post("/_dash-update-component", json=body)
+        assert response.status_code == 200
+        return response.get_json()["response"]
+    reached = [answer(before) for before in ("2022", "2021", "2022-Q3")]
+    assert reached[0] == reached[1] == reached[2] and ids.SERVICES_WARD_CHART in reached[0]
+    assert len(calls) == 1
+    kept = answer("2023")
+    assert ids.SERVICES_WARD_CHART not in kept and ids.SERVICES_MONTHLY not in kept and ids.SERVICES_CARDS in kept
+    assert len(calls) == 1
+    cache.clear()
