@@ -19,12 +19,13 @@ from dash import _dash_renderer
 from dash.fingerprint import check_fingerprint
 from flask import Response, request
 
+from serving.asset_cache import YEAR_S
+
 # What core-js 2 replaces only for that check: kept before it runs, put back after (where the browser has it).
 NATIVES = ("String.prototype.trim", "String.prototype.trimStart", "String.prototype.trimEnd",
            "String.prototype.trimLeft", "String.prototype.trimRight", "window.parseInt", "window.parseFloat",
            "Number.parseInt", "Number.parseFloat")
 _KEPT = "window.__iocNatives"
-YEAR_S = 365 * 24 * 3600
 
 
 def polyfill_path() -> str:
