@@ -217,6 +217,13 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
        translated in place, pages/map.py `translate`). */
     let handed = {lang: null, layers: {}, counts: null};
 
+    /* A layers callback's arguments after its `fixed` first ones: the filters' values (in the order
+       config.filters names them), then the layers' cluster options as the page drew them. */
+    function filtersAfter(args, fixed, mapConfig) {
+        const count = mapConfig.filters.length;
+        return [Array.prototype.slice.call(args, fixed, fixed + count), args[fixed + count] || []];
+    }
+
     /* The point layers of `city` (the outputs: the page's point layers, pattern ALL: data, cluster
        options, hideout; and the counts) from the cached decoded data, as the inputs say. A clustered
        layer kept under a config in another language is drawn again from its index (a new hideout):
@@ -384,14 +391,11 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
         },
 
         /* Clientside callback: (re)build the point layers an input concerns (drawLayers), of the
-           config's city: its ward names and layers arrive together. The filters' values follow the
-           fixed inputs in the order config.filters names them, then the layers' cluster options as
-           the page drew them. */
+           config's city: its ward names and layers arrive together. */
         updateLayers: function (mapConfig, layers, ward) {
             if (!mapConfig) { throw window.dash_clientside.PreventUpdate; }
-            const count = mapConfig.filters.length;
-            return drawLayers(mapConfig, mapConfig.city, layers, ward, Array.prototype.slice.call(arguments, 3, 3 + count),
-                              arguments[3 + count] || []);
+            const [values, options] = filtersAfter(arguments, 3, mapConfig);
+            return drawLayers(mapConfig, mapConfig.city, layers, ward, values, options);
         },
 
         /* Clientside callback: another city's point layers as soon as it is asked for (the map-city
@@ -403,9 +407,8 @@ window.iocMap = Object.assign(window.iocMap || {}, (function () {
             if (!asked || !mapConfig || ward || asked === mapConfig.city) {
                 throw window.dash_clientside.PreventUpdate;
             }
-            const count = mapConfig.filters.length;
-            return drawLayers(mapConfig, asked, layers, null, Array.prototype.slice.call(arguments, 4, 4 + count),
-                              arguments[4 + count] || []);
+            const [values, options] = filtersAfter(arguments, 4, mapConfig);
+            return drawLayers(mapConfig, asked, layers, null, values, options);
         },
 
         /* Clientside callback: keep the address bar in step with the view, without reloading

@@ -61,9 +61,9 @@ def warm_indicators(today=None) -> int:
     today = today or city_today()
     chosen = [period for kind in WARM_KINDS for period in periods.started(kind, today, FIRST_DATA_YEAR)]
     years = sorted({period.year for period in chosen})
-    return sum(read.warm(city["slug"], period) for city in list_cities()
-               for period in chosen for read in PERIOD_READS) + \
-        sum(monthly_dossiers.warm(city["slug"], year) for city in list_cities() for year in years)
+    slugs = [city["slug"] for city in list_cities()]
+    return sum(read.warm(slug, period) for slug in slugs for period in chosen for read in PERIOD_READS) + \
+        sum(monthly_dossiers.warm(slug, year) for slug in slugs for year in years)
 
 
 # What each round warms, in order: the map's layers first (a page load waits for them).
