@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from components.chart_style import apply_style
-from components.charts import lowest_and_highest, on_time_axis, ward_rate_dots
+from components.charts import lowest_and_highest, monthly_dossiers_figure, ward_rate_dots
 from components.kpi_card import status_label
 from domain import periods
 from domain.city_time import city_today
@@ -143,12 +143,7 @@ def _services(key: str, c: _Context) -> Slide:
     monthly = c.data.monthly
     slide = _base(key, c, t("services.per_month", lang), t("source.raw", lang), period=str(c.period.year))
     months = [format_period(periods.Period("month", c.period.year, row["month"]), lang, short=True) for row in monthly]
-    figure = go.Figure([
-        go.Bar(x=months, y=[row["received"] for row in monthly], name=t("services.received", lang)),
-        go.Scatter(x=months, y=[row["on_time_rate"] for row in monthly], yaxis="y2", mode="lines+markers",
-                   name=t("services.on_time", lang))])
-    figure.update_layout(yaxis2=on_time_axis(lang), xaxis={"type": "category"})
-    return _chart(slide, figure, c)
+    return _chart(slide, monthly_dossiers_figure(months, monthly, lang), c)
 
 
 def _digital(key: str, c: _Context) -> Slide:

@@ -11,9 +11,8 @@ from components.banners import ignored_notice
 from components.chart_panel import make_chart_panel
 from components.charts import (
     CHART_HEIGHT,
-    bar_chart,
     lowest_and_highest,
-    on_time_axis,
+    monthly_dossiers_figure,
     style_figure,
     ward_rate_dots,
 )
@@ -190,15 +189,9 @@ def render_services(city: str, lang: str, theme: str, period_key: str, last_key:
 
 
 def _monthly_chart(monthly: list[dict], year: int, lang: str, common: dict) -> go.Figure:
-    """Dossiers received per month (bars) and their on-time rate (line, right-hand axis)."""
     months = [month_label(row["month"], lang) for row in monthly]
-    chart = bar_chart(months, {t("services.received", lang): [row["received"] for row in monthly]},
-                      title=f"{t('services.monthly', lang)} {year}", unit=t("services.per_month", lang), **common)
-    chart.add_trace(go.Scatter(x=months, y=[row["on_time_rate"] for row in monthly], yaxis="y2",
-                               name=t("services.on_time", lang), mode="lines+markers"))
-    chart.update_xaxes(dtick=None, tickformat=None, type="category")
-    chart.update_layout(yaxis2=on_time_axis(lang))
-    return chart
+    return style_figure(monthly_dossiers_figure(months, monthly, lang), title=f"{t('services.monthly', lang)} {year}",
+                        unit=t("services.per_month", lang), **common)
 
 
 def _columns(lang: str) -> list[GridColumn]:

@@ -101,6 +101,25 @@ def test_deck_data_reads_what_the_asked_slides_need(demo_db):
     assert len(charts.monthly) == 12 and charts.wards is None
 
 
+def test_the_monthly_slide_draws_what_the_services_page_draws(demo_db):
+    """One chart in two places (components.charts.monthly_dossiers_figure): the deck's slide and the
+    /services chart put the same months' counts and on-time rates on the same axes."""
+    import app  # noqa: F401  (the pages register with the app)
+    from data_access.kpi import monthly_dossiers
+    from pages.services import _monthly_chart
+
+    slide = _slides(2022, ["services.monthly"], "vi")[0]
+    page = _monthly_chart(monthly_dossiers(CITY, 2022), 2022, "vi",
+                          {"source": "", "updated": "", "lang": "vi", "theme": "dark"})
+
+    def drawn(figure):
+        return ([(trace.type, trace.name, list(trace.y), trace.yaxis) for trace in figure.data],
+                figure.layout.xaxis.type, figure.layout.yaxis2.range, figure.layout.yaxis2.side)
+
+    assert drawn(slide.figure) == drawn(page)
+    assert [trace.type for trace in page.data] == ["bar", "scatter"] and sum(page.data[0].y) > 0
+
+
 def test_pdf_has_title_page_and_one_landscape_page_per_slide(deck_pdf_bytes):
     from pypdf import PdfReader
 
