@@ -11,10 +11,11 @@ read), a missing one is built here. The packed layers are one value for all role
 for all.
 
 The indicators of a period (`compute_kpis`, 20-90 ms a period from raw records) come next, the
-same way, with what the period's pages read besides them (their sources, the /services ward
-table's counts and monthly chart: 15-170 ms more on a 2-core machine): a reader's first look at
-another year or quarter otherwise waits for them, past the 200 ms an interaction may take
-(issue #21). Months (a hundred a city) are left to their readers.
+same way, with those of the periods they are compared with and what the period's pages read
+besides them (their sources, the /services ward table's counts and monthly chart: 15-170 ms more
+on a 2-core machine): a reader's first look at another year or quarter otherwise waits for them,
+past the 200 ms an interaction may take (issue #21). Months (a hundred a city) are left to their
+readers.
 """
 from __future__ import annotations
 
@@ -54,15 +55,24 @@ def warm_map_layers() -> int:
 PERIOD_READS = (compute_kpis, kpi_sources, dossier_aggregates_by_ward)
 
 
+def compared_periods(chosen: list) -> list:
+    """The periods the chosen ones are compared with (the one before, the same one a year before)
+    that are not chosen themselves: the first year's and quarters' (2019 for 2020)."""
+    shown = set(chosen)
+    return sorted({other for period in chosen for other in (period.previous(), period.same_period_last_year())}
+                  - shown, key=lambda period: period.key)
+
+
 def warm_indicators(today=None) -> int:
     """Compute every city's indicators, and what the period pages read with them, for each year
-    and quarter that has begun and is not in the cache, and the monthly dossiers of each year;
-    how many values it computed."""
+    and quarter that has begun and is not in the cache, the indicators of the periods they are
+    compared with, and the monthly dossiers of each year; how many values it computed."""
     today = today or city_today()
     chosen = [period for kind in WARM_KINDS for period in periods.started(kind, today, FIRST_DATA_YEAR)]
     years = sorted({period.year for period in chosen})
     slugs = [city["slug"] for city in list_cities()]
     return sum(read.warm(slug, period) for slug in slugs for period in chosen for read in PERIOD_READS) + \
+        sum(compute_kpis.warm(slug, period) for slug in slugs for period in compared_periods(chosen)) + \
         sum(monthly_dossiers.warm(slug, year) for slug in slugs for year in years)
 
 

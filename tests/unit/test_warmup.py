@@ -101,15 +101,21 @@ def test_after_the_warm_up_every_role_gets_a_years_and_a_quarters_indicators_wit
     count = warmup.warm_indicators(today)
     chosen = [p for kind in ("year", "quarter") for p in periods.started(kind, today, warmup.FIRST_DATA_YEAR)]
     years = {p.year for p in chosen}
+    compared = warmup.compared_periods(chosen)
+    assert [p.key for p in compared] == ["2019", "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4"]
     cities = len(list_cities())
-    assert len(computed) == cities * len(chosen)
-    assert count == cities * (len(chosen) * len(warmup.PERIOD_READS) + len(years))
+    assert len(computed) == cities * (len(chosen) + len(compared))
+    assert count == cities * (len(chosen) * len(warmup.PERIOD_READS) + len(compared) + len(years))
     assert ("thanh-hoa", "2023") in computed and ("thanh-hoa", "2024-Q2") in computed
     assert not any("-" in key and "Q" not in key for _, key in computed)  # no months
     for role in (ANONYMOUS, "public", "staff", "leader"):
         monkeypatch.setattr(cache, "_scope", lambda role=role: role)
         assert kpi.compute_kpis("thanh-hoa", periods.parse("2023"))["services.dossiers_total"] is not None
-    assert len(computed) == len(chosen) * cities
+        for key in ("2020", "2020-Q1"):  # the first year and quarter, with what they are compared with
+            period = periods.parse(key)
+            kpi.compute_kpis("thanh-hoa", period.previous())
+            kpi.compute_kpis("thanh-hoa", period.same_period_last_year())
+    assert len(computed) == (len(chosen) + len(compared)) * cities
     assert warmup.warm_indicators(today) == 0
 
 
