@@ -25,6 +25,7 @@ import time
 
 import settings
 from api import packed_layer
+from components.period_controls import COMPARISONS, comparison_period
 from data_access.db import DatabaseUnavailable
 from data_access.kpi import compute_kpis, dossier_aggregates_by_ward, kpi_sources, monthly_dossiers
 from data_access.places import list_cities
@@ -56,11 +57,10 @@ PERIOD_READS = (compute_kpis, kpi_sources, dossier_aggregates_by_ward)
 
 
 def compared_periods(chosen: list) -> list:
-    """The periods the chosen ones are compared with (the one before, the same one a year before)
+    """The periods the chosen ones are compared with, by the pages' own rule for each comparison,
     that are not chosen themselves: the first year's and quarters' (2019 for 2020)."""
-    shown = set(chosen)
-    return sorted({other for period in chosen for other in (period.previous(), period.same_period_last_year())}
-                  - shown, key=lambda period: period.key)
+    compared = {comparison_period(period, compare) for period in chosen for compare in COMPARISONS}
+    return sorted(compared - set(chosen), key=lambda period: period.key)
 
 
 def warm_indicators(today=None) -> int:
@@ -70,9 +70,10 @@ def warm_indicators(today=None) -> int:
     today = today or city_today()
     chosen = [period for kind in WARM_KINDS for period in periods.started(kind, today, FIRST_DATA_YEAR)]
     years = sorted({period.year for period in chosen})
+    compared = compared_periods(chosen)
     slugs = [city["slug"] for city in list_cities()]
     return sum(read.warm(slug, period) for slug in slugs for period in chosen for read in PERIOD_READS) + \
-        sum(compute_kpis.warm(slug, period) for slug in slugs for period in compared_periods(chosen)) + \
+        sum(compute_kpis.warm(slug, period) for slug in slugs for period in compared) + \
         sum(monthly_dossiers.warm(slug, year) for slug in slugs for year in years)
 
 
